@@ -1,0 +1,1 @@
+"""Channels, the conversation service, the message catalogue, settings, wiring and the command line."""

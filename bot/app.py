@@ -1,0 +1,95 @@
+"""The one wiring point: everything is built from settings and handed in; no module-level globals."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.i18n import Catalog
+from bot.messages import MediaFetcher, Sender
+from bot.outbox import Outbox
+from bot.service import Service
+from bot.settings import Settings
+from lessons.assessment import Assessor
+from lessons.content import Library, load_library
+from lessons.rubric import RubricMatcher
+from progress.db import DatabaseUnavailable, make_engine, session_factory, upgrade
+from progress.reference import sync_reference
+from speech.types import Transcriber
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    """Everything a channel needs, built once."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    library: Library
+    catalog: Catalog
+    service: Service
+    outbox: Outbox
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    def close(self) -> None:
+        """Release the database."""
+        self.engine.dispose()
+
+
+def prepare_data_dir(path: Path) -> None:
+    """Create the data folder, or explain plainly why it cannot be written."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok")
+        probe.unlink()
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"the data folder {path} is not writable ({exc.strerror}); "
+            "set MAALEM_DATA_DIR to a folder you own"
+        ) from exc
+
+
+def build_app(
+    settings: Settings,
+    *,
+    assessor: Assessor | None = None,
+    transcriber: Transcriber | None = None,
+    senders: Mapping[str, Sender] | None = None,
+    fetchers: Mapping[str, MediaFetcher] | None = None,
+) -> App:
+    """Open (and migrate) the database, load content, and assemble the service."""
+    prepare_data_dir(settings.data_dir)
+    url = settings.resolved_database_url()
+    try:
+        upgrade(url)
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"cannot open the database: {exc.orig}") from exc
+    engine = make_engine(url)
+    sessions = session_factory(engine)
+    library = load_library(settings.content_dir)
+    with sessions() as session:
+        sync_reference(session, library)
+    catalog = Catalog()
+    service = Service(
+        sessions=sessions,
+        library=library,
+        catalog=catalog,
+        assessor=assessor or RubricMatcher(),
+        data_dir=settings.data_dir,
+        default_language=settings.default_language,
+        max_text_chars=settings.max_text_chars,
+        fetchers=fetchers,
+        transcriber=transcriber,
+    )
+    outbox = Outbox(sessions, senders or {})
+    outbox.recover()
+    return App(settings, engine, sessions, library, catalog, service, outbox, dict(senders or {}))

@@ -1,0 +1,46 @@
+"""Logging that never writes a bot token (Telegram file URLs contain it) or a full phone number."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+_TOKEN = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
+_PHONE = re.compile(r"(?<![\w.])\+?\d[\d ]{6,}(\d{2})(?![\w.])")
+
+
+def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Mask secrets, bot tokens and phone numbers (the last two digits stay, for support)."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    text = _TOKEN.sub("********", text)
+    return _PHONE.sub(lambda m: "…" + m.group(1), text)
+
+
+class RedactingFilter(logging.Filter):
+    """Applies `redact` to every record's final message."""
+
+    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the message in place; never drops a record."""
+        message = record.getMessage()
+        cleaned = redact(message, self.secrets)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+    """Log to stderr through the redacting filter; quiet the HTTP libraries that print URLs."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RedactingFilter(secrets))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

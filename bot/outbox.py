@@ -1,0 +1,91 @@
+"""The outbox: replies saved with the state change that caused them, then sent by the channel's sender."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.logs import redact
+from bot.messages import Outgoing, Sender
+from progress.models import OutboundMessage, utcnow
+
+log = logging.getLogger(__name__)
+MAX_SEND_ATTEMPTS = 5
+
+
+class Outbox:
+    """Sends pending replies in order, per channel, marking each sent once delivered."""
+
+    def __init__(self, sessions: sessionmaker[Session], senders: Mapping[str, Sender]) -> None:
+        self.sessions = sessions
+        self.senders = dict(senders)
+
+    async def flush(self, channel: str | None = None) -> int:
+        """Send what is pending (on one channel, or all); returns how many were sent."""
+        sent = 0
+        with self.sessions() as session:
+            query = (
+                select(OutboundMessage)
+                .where(OutboundMessage.status == "pending")
+                .order_by(OutboundMessage.id)
+            )
+            if channel:
+                query = query.where(OutboundMessage.channel == channel)
+            rows = session.scalars(query).all()
+        blocked: set[tuple[str, str]] = set()
+        for row in rows:
+            sender = self.senders.get(row.channel)
+            chat = (row.channel, row.chat_id)
+            if sender is None or chat in blocked or not self._set(row.id, "pending", "sending"):
+                continue
+            try:
+                await sender.send(Outgoing.from_json(row.payload))
+            except Exception as exc:
+                blocked.add(chat)  # later replies to this chat wait, so order is kept
+                self._failed(row.id, exc)
+                continue
+            self._set(row.id, "sending", "sent")
+            sent += 1
+        return sent
+
+    def recover(self) -> None:
+        """After a crash, replies caught mid-send are sent again (at least once beats never)."""
+        with self.sessions() as session:
+            session.execute(
+                update(OutboundMessage).where(OutboundMessage.status == "sending").values(status="pending")
+            )
+            session.commit()
+
+    def _set(self, row_id: int, old: str, new: str) -> bool:
+        """Move a row from `old` to `new` status; False when another sender got there first."""
+        with self.sessions() as session:
+            values: dict[str, object] = {"status": new}
+            if new == "sent":
+                values["sent_at"] = utcnow()
+            result = session.execute(
+                update(OutboundMessage)
+                .where(OutboundMessage.id == row_id, OutboundMessage.status == old)
+                .values(**values)
+            )
+            session.commit()
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def _failed(self, row_id: int, exc: Exception) -> None:
+        with self.sessions() as session:
+            row = session.get_one(OutboundMessage, row_id)
+            row.attempts += 1
+            row.error = redact(f"{type(exc).__name__}: {exc}")[:500]
+            row.status = "pending"
+            if row.attempts >= MAX_SEND_ATTEMPTS:
+                row.status = "failed"
+                log.error(
+                    "giving up sending outbox message %d on %s: %s", row.id, row.channel, type(exc).__name__
+                )
+            else:
+                log.warning(
+                    "sending outbox message %d failed (try %d): %s", row.id, row.attempts, type(exc).__name__
+                )
+            session.commit()

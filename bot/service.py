@@ -1,0 +1,635 @@
+"""The conversation service: one unit of work per incoming message, the same for every channel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.i18n import Catalog
+from bot.language import guess_language
+from bot.messages import Choice, Incoming, MediaFetcher, MediaTooLarge, Outgoing
+from bot.onboarding import Onboarding
+from bot.privacy import erase_user, export_user
+from lessons.assessment import Assessment, Assessor
+from lessons.content import Library
+from lessons.course import Course
+from lessons.languages import RTL, Lang
+from lessons.tutor import (
+    AnswerGiven,
+    AskPressed,
+    Begin,
+    Button,
+    CourseDone,
+    Event,
+    LessonDone,
+    Next,
+    Position,
+    QuestionAsked,
+    Repeat,
+    Reply,
+    Said,
+    StepDone,
+    Tutor,
+)
+from progress.models import (
+    Answer,
+    ChannelIdentity,
+    Enrolment,
+    InboundMessage,
+    OutboundMessage,
+    Question,
+    ReviewItem,
+    StepProgress,
+    User,
+    utcnow,
+)
+from speech.types import Transcriber, Transcript
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "courses", "progress", "language", "spoken", "mydata", "forget")
+VOICE_KINDS = frozenset({"voice", "audio", "video_note"})
+MAX_TRIES = 3
+"""A message whose slow work (download, transcription) fails this often gets an apology and a person."""
+
+
+@dataclass
+class Pending(Exception):
+    """Slow work the unit of work needs first; it is done outside the transaction, then the unit retried."""
+
+    key: str
+    run: Callable[[], Awaitable[object]]
+
+
+class GaveUp(Exception):
+    """Slow work for a message failed too often, across restarts."""
+
+
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (MediaTooLarge,)
+"""Failures that retrying cannot mend (too big, bad audio): answered at once."""
+
+
+@dataclass
+class Context:
+    """What one unit of work knows while it handles a message."""
+
+    session: Session
+    inbound: InboundMessage
+    message: Incoming
+    user: User
+    work: dict[str, object]
+    replies: list[Outgoing] = field(default_factory=list)
+
+    @property
+    def lang(self) -> Lang:
+        """The user's language (the default until chosen)."""
+        return Lang(self.user.language) if self.user.language else Lang.DARIJA
+
+
+class Service:
+    """Turns an incoming message into state changes and replies, exactly once."""
+
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        library: Library,
+        catalog: Catalog,
+        assessor: Assessor,
+        data_dir: Path,
+        default_language: Lang = Lang.DARIJA,
+        max_text_chars: int = 2000,
+        fetchers: Mapping[str, MediaFetcher] | None = None,
+        transcriber: Transcriber | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.library = library
+        self.catalog = catalog
+        self.assessor = assessor
+        self.data_dir = data_dir
+        self.default_language = default_language
+        self.max_text_chars = max_text_chars
+        self.fetchers = dict(fetchers or {})
+        self.transcriber = transcriber
+        self.onboarding = Onboarding(library, catalog)
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    def record(self, message: Incoming) -> int | None:
+        """Save a received message; None when this delivery was seen before."""
+        with self.sessions() as session:
+            inbound = InboundMessage(
+                channel=message.channel,
+                platform_id=message.message_id,
+                chat_id=message.chat_id,
+                payload=message.to_json(),
+            )
+            session.add(inbound)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return None
+            return inbound.id
+
+    async def handle(self, message: Incoming) -> list[Outgoing]:
+        """Record and process a message; the replies are also left in the outbox for the channel to send."""
+        inbound_id = self.record(message)
+        if inbound_id is None:
+            log.info("duplicate delivery on %s ignored", message.channel)
+            return []
+        return await self.process(inbound_id)
+
+    async def resume(self) -> list[Outgoing]:
+        """Process every message saved but not yet handled (after a crash or restart), oldest first."""
+        with self.sessions() as session:
+            ids = session.scalars(
+                select(InboundMessage.id)
+                .where(InboundMessage.status == "received")
+                .order_by(InboundMessage.id)
+            ).all()
+        replies: list[Outgoing] = []
+        for inbound_id in ids:
+            replies += await self.process(inbound_id)
+        return replies
+
+    async def process(self, inbound_id: int) -> list[Outgoing]:
+        """Handle one saved message in one transaction; slow work happens between attempts, never inside."""
+        with self.sessions() as session:
+            chat = session.get(InboundMessage, inbound_id)
+            key = f"{chat.channel}:{chat.chat_id}" if chat else ""
+        async with self._locks[key]:
+            work: dict[str, object] = {}
+            while True:
+                try:
+                    return self._unit_of_work(inbound_id, work)
+                except Pending as pending:
+                    work[pending.key] = await self._slow(inbound_id, pending)
+
+    async def _slow(self, inbound_id: int, pending: Pending) -> object:
+        """Run slow work with retries; each try is counted first, so a message that crashes us is given up."""
+        error: Exception = GaveUp()
+        for attempt in range(MAX_TRIES):
+            with self.sessions() as session:
+                inbound = session.get_one(InboundMessage, inbound_id)
+                if inbound.attempts >= 2 * MAX_TRIES:
+                    return error
+                inbound.attempts += 1
+                session.commit()
+            try:
+                return await pending.run()
+            except EXPECTED_ERRORS as exc:
+                return exc
+            except Exception as exc:
+                log.warning("slow work %s failed (try %d): %r", pending.key.split(":")[0], attempt + 1, exc)
+                error = exc
+                await asyncio.sleep(0.2 * 2**attempt)
+        return error
+
+    def _unit_of_work(self, inbound_id: int, work: dict[str, object]) -> list[Outgoing]:
+        with self.sessions() as session:
+            claimed = session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == inbound_id, InboundMessage.status == "received")
+                .values(status="done", processed_at=utcnow())
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return []
+            inbound = session.get_one(InboundMessage, inbound_id)
+            message = Incoming.from_json(inbound.payload)
+            user = self._user(session, message)
+            inbound.user_id = user.id
+            ctx = Context(session, inbound, message, user, work)
+            self._dispatch(ctx)
+            user.last_active_at = utcnow()
+            for out in ctx.replies:
+                session.add(
+                    OutboundMessage(
+                        inbound_id=inbound.id,
+                        user_id=user.id if user in session else None,
+                        channel=message.channel,
+                        chat_id=out.chat_id,
+                        payload=out.to_json(),
+                    )
+                )
+            session.commit()
+            return ctx.replies
+
+    def _user(self, session: Session, message: Incoming) -> User:
+        identity = session.scalar(
+            select(ChannelIdentity).where(
+                ChannelIdentity.channel == message.channel, ChannelIdentity.external_id == message.chat_id
+            )
+        )
+        if identity is None:
+            user = User(display_name=message.name[:200])
+            identity = ChannelIdentity(channel=message.channel, external_id=message.chat_id, user=user)
+            session.add_all([user, identity])
+            session.flush()
+        identity.last_inbound_at = utcnow()
+        return identity.user
+
+    def say(
+        self,
+        ctx: Context,
+        key: str,
+        params: Mapping[str, str | int] | None = None,
+        choices: tuple[Choice, ...] = (),
+        **extra: Any,
+    ) -> None:
+        """Queue a catalogue message in the user's language."""
+        lang = ctx.lang
+        text = self.catalog.t(lang, key, params)
+        ctx.replies.append(Outgoing(ctx.message.chat_id, text, lang.value, choices, rtl=lang in RTL, **extra))
+
+    def reply(self, ctx: Context, reply: Reply) -> None:
+        """Queue a tutor reply with its buttons and media."""
+        choices = tuple(self.choice(ctx.lang, b) for b in reply.buttons)
+        media = str(reply.media) if reply.media else None
+        self.say(ctx, reply.text.key, reply.text.params, choices, media=media, media_kind=reply.media_kind)
+
+    def choice(self, lang: Lang, button: Button) -> Choice:
+        """A tutor button in the user's language."""
+        return Choice(self.catalog.t(lang, button.label.key, button.label.params), button.action)
+
+    def _dispatch(self, ctx: Context) -> None:
+        message, user = ctx.message, ctx.user
+        text = message.text.strip()
+        if user.language is None:
+            guessed = guess_language(text, message.locale, self.default_language)
+            user.language = guessed.value
+            self.onboarding.ask_language(self, ctx, welcome=True)
+            return
+        if user.pending == "forget" and message.kind == "button":
+            self._forget(ctx, confirmed=text == "forget:yes")
+            return
+        user.pending = None
+        if message.kind == "text" and text.startswith("/"):
+            self._command(ctx, text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else "")
+            return
+        if message.kind == "unsupported":
+            self.say(ctx, "input.unsupported")
+            return
+        if message.kind == "text" and not text and message.media is None:
+            self.say(ctx, "input.empty")
+            return
+        if len(text) > self.max_text_chars:
+            self.say(ctx, "input.too_long", {"limit": self.max_text_chars})
+            return
+        if user.stage != "ready":
+            self.onboarding.handle(self, ctx)
+            return
+        if message.kind == "button":
+            self._button(ctx, text)
+        elif message.media is not None:
+            self._media(ctx)
+        else:
+            self._text(ctx, text)
+
+    def _command(self, ctx: Context, name: str) -> None:
+        user = ctx.user
+        if name == "start":
+            if user.stage == "ready":
+                self.show_courses(ctx, greet=True)
+            else:
+                self.onboarding.ask_current(self, ctx)
+        elif name == "help":
+            self.say(ctx, "help", {"commands": " ".join(f"/{c}" for c in COMMANDS)})
+        elif name == "language":
+            self.onboarding.ask_language(self, ctx, welcome=False)
+        elif name == "mydata":
+            path = export_user(ctx.session, user, self.data_dir / "exports")
+            self.say(ctx, "privacy.export", media=str(path), media_kind="document")
+        elif name == "forget":
+            user.pending = "forget"
+            yes, no = (
+                self.catalog.t(ctx.lang, "button.forget_yes"),
+                self.catalog.t(ctx.lang, "button.forget_no"),
+            )
+            self.say(
+                ctx, "privacy.forget_confirm", choices=(Choice(yes, "forget:yes"), Choice(no, "forget:no"))
+            )
+        elif user.stage != "ready":
+            self.onboarding.ask_current(self, ctx)
+        elif name == "courses":
+            self.show_courses(ctx)
+        elif name == "progress":
+            self._progress(ctx)
+        elif name == "spoken":
+            user.spoken_feedback = not user.spoken_feedback
+            self.say(ctx, "spoken.on" if user.spoken_feedback else "spoken.off")
+        else:
+            self.say(ctx, "command.unknown", {"commands": " ".join(f"/{c}" for c in COMMANDS)})
+
+    def _button(self, ctx: Context, data: str) -> None:
+        action, _, arg = data.partition(":")
+        if action == "lang":
+            self.onboarding.handle(self, ctx)
+        elif action == "courses":
+            self.show_courses(ctx)
+        elif action == "course" and arg in self.library.courses:
+            self._start_course(ctx, self.library.courses[arg])
+        elif action == "lesson":
+            self._tutor_event(ctx, lambda position: Begin(arg))
+        elif action in {"next", "repeat", "ask"}:
+            events: dict[str, Event] = {"next": Next(), "repeat": Repeat(), "ask": AskPressed()}
+            event = events[action]
+            self._tutor_event(ctx, lambda position: event)
+        else:
+            self.say(ctx, "button.stale")
+
+    def _text(self, ctx: Context, text: str) -> None:
+        found = self._position(ctx)
+        if found is None:
+            self.show_courses(ctx)
+            return
+        course, position, _ = found
+        tutor = Tutor(course, ctx.lang)
+        if position.asking or not tutor.awaiting_answer(position):
+            self._tutor_event(ctx, lambda p: Said(text))
+            return
+        checkpoint = course.lesson(position.lesson_id).steps[position.step].checkpoint
+        assert checkpoint is not None  # awaiting_answer says so
+        key = f"assess:{course.id}:{position.lesson_id}:{position.step}:{text}"
+        if key not in ctx.work:
+            raise Pending(key, lambda: self.assessor.assess(checkpoint, text, ctx.lang))
+        assessment = ctx.work[key]
+        if not isinstance(assessment, Assessment):
+            self.say(ctx, "assess.failed")
+            return
+        self._tutor_event(ctx, lambda p: Said(text, assessment))
+
+    def _media(self, ctx: Context) -> None:
+        media = ctx.message.media
+        assert media is not None
+        found = self._position(ctx)
+        at_question = found is not None and (
+            found[1].asking or Tutor(found[0], ctx.lang).awaiting_answer(found[1])
+        )
+        if media.kind not in VOICE_KINDS or not at_question:
+            self.say(ctx, "media.not_now" if media.kind in VOICE_KINDS else "media.unsupported")
+            return
+        if not self._consented(ctx):
+            self.say(ctx, "voice.no_consent")
+            return
+        path = self._fetch(ctx)
+        if path is None:
+            return
+        answer = self._stored_answer(ctx, path)
+        if self.transcriber is None:
+            self.say(ctx, "voice.soon")
+            return
+        transcript = self._transcribe(ctx, path)
+        if transcript is None:
+            return
+        answer.transcript = transcript.text
+        answer.transcript_confidence = transcript.confidence
+        if transcript.low_confidence or not transcript.text.strip():
+            self.say(ctx, "voice.unclear")
+            return
+        self.say(ctx, "voice.heard", {"text": transcript.text})
+        self._text(ctx, transcript.text)
+
+    def _fetch(self, ctx: Context) -> Path | None:
+        media = ctx.message.media
+        assert media is not None
+        dest = self.data_dir / "audio" / str(ctx.user.id) / f"{ctx.inbound.id}.{media.kind}"
+        key = f"fetch:{ctx.inbound.id}"
+        if key not in ctx.work:
+            fetcher = self.fetchers.get(ctx.message.channel)
+            if fetcher is None:
+                self.say(ctx, "media.unsupported")
+                return None
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            raise Pending(key, lambda: fetcher.fetch(media, dest))
+        result = ctx.work[key]
+        if isinstance(result, MediaTooLarge):
+            self.say(ctx, "media.too_large")
+            return None
+        if isinstance(result, Exception):
+            self._failed_slow_work(ctx, "voice.download_failed")
+            return None
+        return dest
+
+    def _transcribe(self, ctx: Context, path: Path) -> Transcript | None:
+        key = f"transcribe:{ctx.inbound.id}"
+        transcriber = self.transcriber
+        assert transcriber is not None
+        if key not in ctx.work:
+            found = self._position(ctx)
+            glossary = tuple(found[0].glossary) if found else ()
+            lang = ctx.lang.value
+            raise Pending(
+                key, lambda: asyncio.to_thread(transcriber.transcribe, path, language=lang, glossary=glossary)
+            )
+        result = ctx.work[key]
+        if isinstance(result, Transcript):
+            return result
+        reason = getattr(result, "reason", None)
+        if reason:
+            self.say(ctx, f"audio.{reason}")
+            return None
+        self._failed_slow_work(ctx, "voice.failed")
+        return None
+
+    def _failed_slow_work(self, ctx: Context, key: str) -> None:
+        """Slow work failed every try: one apology, and the message is marked for a person."""
+        ctx.inbound.status = "failed"
+        ctx.inbound.error = key
+        self.say(ctx, key)
+
+    def _stored_answer(self, ctx: Context, path: Path) -> Answer:
+        found = self._position(ctx)
+        assert found is not None
+        course, position, _ = found
+        step = course.lesson(position.lesson_id).steps[position.step]
+        answer = Answer(
+            user_id=ctx.user.id,
+            inbound_id=ctx.inbound.id,
+            course_id=course.id,
+            lesson_id=position.lesson_id,
+            step_id=step.id,
+            audio_path=str(path),
+        )
+        ctx.session.add(answer)
+        ctx.session.flush()
+        return answer
+
+    def show_courses(self, ctx: Context, *, greet: bool = False) -> None:
+        """Offer the courses, the learner's craft first."""
+        courses = self.library.courses_for(ctx.user.craft_code)
+        tutor_lang = ctx.lang
+        choices = tuple(Choice(Tutor(c, tutor_lang).text(c.title), f"course:{c.id}") for c in courses)
+        self.say(ctx, "courses.greet" if greet else "courses.choose", choices=choices)
+
+    def _start_course(self, ctx: Context, course: Course) -> None:
+        enrolment = ctx.session.scalar(
+            select(Enrolment).where(Enrolment.user_id == ctx.user.id, Enrolment.course_id == course.id)
+        )
+        ctx.user.current_course_id = course.id
+        if enrolment is None:
+            enrolment = Enrolment(user_id=ctx.user.id, course_id=course.id, lesson_id=course.lessons[0].id)
+            ctx.session.add(enrolment)
+            ctx.session.flush()
+            self.say(ctx, "course.welcome", {"course": Tutor(course, ctx.lang).text(course.summary)})
+            self._tutor_event(ctx, lambda p: Begin(course.lessons[0].id))
+        elif enrolment.lesson_done:
+            self._tutor_event(ctx, lambda p: Next())
+        else:
+            self._tutor_event(ctx, lambda p: Repeat())
+
+    def _position(self, ctx: Context) -> tuple[Course, Position, Enrolment] | None:
+        course = self.library.courses.get(ctx.user.current_course_id or "")
+        if course is None:
+            return None
+        enrolment = ctx.session.scalar(
+            select(Enrolment).where(Enrolment.user_id == ctx.user.id, Enrolment.course_id == course.id)
+        )
+        if enrolment is None:
+            return None
+        position = Position(
+            course.id,
+            enrolment.lesson_id,
+            enrolment.step_index,
+            enrolment.attempts,
+            enrolment.asking,
+            enrolment.lesson_done,
+        )
+        return course, position, enrolment
+
+    def _tutor_event(self, ctx: Context, make: Callable[[Position], Event]) -> None:
+        found = self._position(ctx)
+        if found is None:
+            self.show_courses(ctx)
+            return
+        course, position, enrolment = found
+        turn = Tutor(course, ctx.lang).advance(position, make(position))
+        new = turn.position
+        enrolment.lesson_id, enrolment.step_index, enrolment.attempts = new.lesson_id, new.step, new.attempts
+        enrolment.asking, enrolment.lesson_done, enrolment.updated_at = new.asking, new.done, utcnow()
+        for effect in turn.effects:
+            self._apply(ctx, course, enrolment, effect)
+        for reply in turn.replies:
+            self.reply(ctx, reply)
+
+    def _apply(self, ctx: Context, course: Course, enrolment: Enrolment, effect: object) -> None:
+        session, user = ctx.session, ctx.user
+        if isinstance(effect, StepDone):
+            exists = session.scalar(
+                select(StepProgress.id).where(
+                    StepProgress.user_id == user.id,
+                    StepProgress.course_id == course.id,
+                    StepProgress.lesson_id == effect.lesson_id,
+                    StepProgress.step_id == effect.step_id,
+                )
+            )
+            if exists is None:
+                session.add(
+                    StepProgress(
+                        user_id=user.id,
+                        course_id=course.id,
+                        lesson_id=effect.lesson_id,
+                        step_id=effect.step_id,
+                    )
+                )
+        elif isinstance(effect, CourseDone):
+            enrolment.completed_at = enrolment.completed_at or utcnow()
+        elif isinstance(effect, AnswerGiven):
+            self._record_answer(ctx, course, effect)
+        elif isinstance(effect, QuestionAsked):
+            session.add(
+                Question(
+                    user_id=user.id,
+                    course_id=course.id,
+                    lesson_id=effect.lesson_id,
+                    step_id=effect.step_id,
+                    text=effect.text,
+                )
+            )
+        elif not isinstance(effect, LessonDone):
+            raise TypeError(effect)
+
+    def _record_answer(self, ctx: Context, course: Course, effect: AnswerGiven) -> None:
+        answer = ctx.session.scalar(select(Answer).where(Answer.inbound_id == ctx.inbound.id))
+        if answer is None:
+            answer = Answer(
+                user_id=ctx.user.id,
+                inbound_id=ctx.inbound.id,
+                course_id=course.id,
+                lesson_id=effect.lesson_id,
+                step_id=effect.step_id,
+            )
+            ctx.session.add(answer)
+        assessment = effect.assessment
+        answer.text = effect.text if answer.audio_path is None else ""
+        answer.assessment = assessment_json(assessment)
+        answer.passed = None if effect.review else assessment.passed
+        answer.graded_by = assessment.decided_by
+        answer.confidence = assessment.confidence
+        ctx.session.flush()
+        if effect.review:
+            reason = "uncertain" if assessment.needs_review else "repeated_failure"
+            ctx.session.add(ReviewItem(answer_id=answer.id, reason=reason))
+
+    def _progress(self, ctx: Context) -> None:
+        session, user = ctx.session, ctx.user
+        lines = []
+        for enrolment in session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)):
+            course = self.library.courses.get(enrolment.course_id)
+            if course is None:
+                continue
+            done = session.query(StepProgress).filter_by(user_id=user.id, course_id=course.id).count()
+            total = sum(len(lesson.steps) for lesson in course.lessons)
+            lines.append(
+                self.catalog.t(
+                    ctx.lang,
+                    "progress.line",
+                    {
+                        "course": Tutor(course, ctx.lang).text(course.title),
+                        "done": done,
+                        "total": total,
+                    },
+                )
+            )
+        if not lines:
+            self.say(ctx, "progress.none")
+        else:
+            self.say(ctx, "progress.summary", {"lines": "\n".join(lines)})
+
+    def _consented(self, ctx: Context) -> bool:
+        return ctx.user.stage == "ready"
+
+    def _forget(self, ctx: Context, *, confirmed: bool) -> None:
+        ctx.user.pending = None
+        if not confirmed:
+            self.say(ctx, "privacy.forget_cancelled")
+            return
+        lang = ctx.lang
+        erase_user(ctx.session, ctx.user)
+        shutil.rmtree(self.data_dir / "audio" / str(ctx.user.id), ignore_errors=True)
+        text = self.catalog.t(lang, "privacy.forgotten")
+        ctx.replies.append(Outgoing(ctx.message.chat_id, text, lang.value, rtl=lang in RTL))
+
+
+def assessment_json(assessment: Assessment) -> dict[str, Any]:
+    """The assessment as stored with the answer (and shown to trainers)."""
+    return {
+        "passed": assessment.passed,
+        "confidence": assessment.confidence,
+        "decided_by": assessment.decided_by,
+        "needs_review": assessment.needs_review,
+        "feedback": assessment.feedback,
+        "verdicts": [
+            {"key_point": v.key_point, "met": v.met, "confidence": v.confidence, "evidence": v.evidence}
+            for v in assessment.verdicts
+        ],
+    }

@@ -1,0 +1,84 @@
+"""Settings from `MAALEM_…` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lessons.languages import Lang
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; the defaults run offline on one machine."""
+
+    model_config = SettingsConfigDict(env_prefix="MAALEM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Path("data")
+    """Database, received voice notes, generated audio and caches live here."""
+    database_url: str | None = None
+    """SQLAlchemy URL; defaults to a SQLite file in `data_dir`."""
+    content_dir: Path = Path(__file__).resolve().parent.parent / "content"
+    models_dir: Path = Path("models")
+    default_language: Lang = Lang.DARIJA
+    timezone: str = "Africa/Casablanca"
+    log_level: str = "INFO"
+
+    # speech
+    transcriber: Literal["faster-whisper", "openai-whisper", "transformers", "none"] = "faster-whisper"
+    whisper_model: str | None = None
+    """Path of a local model (folder or .pt); the English-only tiny.en from PyPI when unset."""
+    speaker: Literal["espeak-ng", "piper", "gtts", "none"] = "espeak-ng"
+    piper_voice: str | None = None
+    max_audio_seconds: float = 180.0
+    max_audio_bytes: int = 20 * 1024 * 1024
+    transcription_workers: int = 1
+
+    # assessment
+    assessor: Literal["rubric", "llm", "remote"] = "rubric"
+    llm_model: str | None = None
+    """Path of a local instruct model folder or GGUF file; the SmolLM2-135M from PyPI when unset."""
+    llm_api_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_api_model: str = "default"
+
+    # telegram
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_file_url: str = "https://api.telegram.org/file/bot"
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_max_download_bytes: int = 20 * 1024 * 1024
+
+    # whatsapp
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+
+    # web
+    web_host: str = "127.0.0.1"
+    web_port: int = 8080
+    web_secret_key: SecretStr | None = None
+    """Signs dashboard sessions; generated and kept in `data_dir` when unset."""
+
+    max_text_chars: int = Field(default=2000, ge=100)
+    """Longer learner messages are answered politely and not assessed."""
+
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data folder."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'maalem.db').resolve()}"
+
+    def masked(self) -> dict[str, object]:
+        """The effective settings for display: secrets shown as `********`."""
+        shown: dict[str, object] = {}
+        for name, value in self.model_dump().items():
+            shown[name] = value
+            if isinstance(getattr(self, name), SecretStr):
+                shown[name] = "********" if value else None
+            elif name == "database_url" and value and "@" in str(value):
+                scheme, _, rest = str(value).partition("://")
+                shown[name] = f"{scheme}://********@{rest.split('@', 1)[1]}"
+        return shown

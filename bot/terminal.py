@@ -1,0 +1,150 @@
+"""The terminal channel: `maalem chat` and `maalem demo` run the real core with no network."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import shutil
+import sys
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from bidi import get_display
+
+from bot.app import App
+from bot.messages import Choice, Incoming, IncomingMedia, MediaTooLarge, Outgoing
+from lessons.languages import Lang
+
+CHANNEL = "terminal"
+_INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
+
+
+@dataclass
+class TerminalSender:
+    """Prints messages; buttons become numbered choices, media their caption and file path."""
+
+    out: TextIO
+    bidi: bool = False
+    """Reorder right-to-left lines for terminals that do not (on when writing to a TTY)."""
+    choices: list[Choice] = field(default_factory=list)
+
+    def _line(self, line: str, rtl: bool) -> str:
+        if not (self.bidi and rtl):
+            return line
+        visual = str(get_display(line)).translate(_INVISIBLE)
+        width = shutil.get_terminal_size((80, 24)).columns
+        return visual.rjust(width - 2)
+
+    async def send(self, message: Outgoing) -> None:
+        """Print one message."""
+        lines = [self._line(line, message.rtl) for line in message.text.split("\n")]
+        self.out.write("maalem › " + "\n         ".join(lines) + "\n")
+        if message.media:
+            self.out.write(f"         [{message.media_kind}: {message.media}]\n")
+        if message.voice:
+            self.out.write(f"         [voice: {message.voice}]\n")
+        if message.choices:
+            self.choices = list(message.choices)
+            labels = (f"[{i}] {self._line(c.label, message.rtl)}" for i, c in enumerate(message.choices, 1))
+            self.out.write("         " + "   ".join(labels) + "\n")
+        self.out.flush()
+
+
+@dataclass
+class LocalFileFetcher:
+    """Copies a local audio file (the terminal's `/voice PATH`) into the data folder."""
+
+    max_bytes: int
+
+    async def fetch(self, media: IncomingMedia, dest: Path) -> None:
+        """Copy, refusing files over the limit."""
+        size = (await asyncio.to_thread(Path(media.ref).stat)).st_size
+        if size > self.max_bytes:
+            raise MediaTooLarge(str(size))
+        await asyncio.to_thread(shutil.copyfile, media.ref, dest)
+
+
+class TerminalChat:
+    """Turns typed lines into `Incoming` messages for one terminal user."""
+
+    def __init__(self, app: App, sender: TerminalSender, user: str) -> None:
+        self.app = app
+        self.sender = sender
+        self.user = user
+        self._ids = itertools.count(1)
+        self._session = uuid.uuid4().hex[:8]
+
+    def incoming(self, line: str) -> Incoming:
+        """A typed line as a message: a choice number presses that button; `/voice PATH` sends audio."""
+        text = line.strip()
+        message_id = f"{self._session}-{next(self._ids)}"
+        if text.isdigit() and 1 <= int(text) <= len(self.sender.choices):
+            return Incoming(CHANNEL, self.user, message_id, "button", self.sender.choices[int(text) - 1].data)
+        path = Path(text.removeprefix("/voice ").strip()).expanduser()
+        if text.startswith("/voice ") and path.is_file():
+            media = IncomingMedia("voice", str(path.resolve()), size=path.stat().st_size)
+            return Incoming(CHANNEL, self.user, message_id, "media", media=media)
+        return Incoming(CHANNEL, self.user, message_id, "text", text)
+
+    async def say(self, line: str, *, echo: bool = False) -> None:
+        """Handle one line and print the replies."""
+        if echo:
+            self.sender.out.write(f"you    › {line}\n")
+        await self.app.service.handle(self.incoming(line))
+        await self.app.outbox.flush(CHANNEL)
+
+    async def press(self, action: str) -> None:
+        """Press the button whose data is `action` (the demo's scripted learner)."""
+        number = next(i for i, c in enumerate(self.sender.choices, 1) if c.data == action)
+        label = self.sender.choices[number - 1].label
+        self.sender.out.write(f"you    › [{number}] {label}\n")
+        await self.say(str(number))
+
+
+async def chat(app: App, lines: Iterable[str], sender: TerminalSender, user: str = "terminal-user") -> None:
+    """Read messages line by line (typed or piped) until the input ends."""
+    session = TerminalChat(app, sender, user)
+    await app.service.resume()
+    for line in lines:
+        if line.strip() in {"/quit", "/exit"}:
+            break
+        if line.strip():
+            await session.say(line)
+
+
+async def demo(app: App, sender: TerminalSender, language: Lang = Lang.FRENCH) -> None:
+    """A scripted learner: onboards, takes a lesson, answers a checkpoint wrong then right."""
+    session = TerminalChat(app, sender, f"demo-{uuid.uuid4().hex[:6]}")
+    greeting = {Lang.FRENCH: "Bonjour", Lang.ENGLISH: "Hello", Lang.DARIJA: "سلام", Lang.ARABIC: "مرحبا"}
+    await session.say(greeting.get(language, "Salam"), echo=True)
+    course = next(iter(app.library.courses_for("zellige")))
+    coop = next(iter(app.library.cooperatives.values()), None)
+    await session.press(f"lang:{language.value}")
+    await session.press("consent:adult")
+    await session.press(f"region:{coop.region if coop else next(iter(app.library.regions))}")
+    await session.press(f"craft:{course.craft}")
+    if coop:
+        await session.say(coop.code, echo=True)
+    else:
+        await session.press("cooperative:skip")
+    await session.press(f"course:{course.id}")
+    lesson = course.lessons[0]
+    for step in lesson.steps:
+        if step.checkpoint is None:
+            await session.press("next")
+            continue
+        wrong = {Lang.FRENCH: "je ne sais pas", Lang.ENGLISH: "I don't know"}.get(language, "ما عرفتش")
+        await session.say(wrong, echo=True)
+        right = ", ".join(
+            kp.phrasings.get(language, next(iter(kp.phrasings.values())))[0]
+            for kp in step.checkpoint.key_points
+        )
+        await session.say(right, echo=True)
+
+
+def is_tty(stream: TextIO = sys.stdout) -> bool:
+    """Whether output goes to a terminal (then right-to-left lines are reordered for display)."""
+    return stream.isatty()

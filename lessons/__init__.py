@@ -1,0 +1,1 @@
+"""Courses, content validation, the tutor engine and answer assessment (no channels, no database)."""

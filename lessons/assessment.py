@@ -1,0 +1,53 @@
+"""What assessing an answer returns, and the protocol every assessor follows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from lessons.course import Checkpoint
+from lessons.languages import Lang
+
+Decider = Literal["rubric", "llm", "combined", "human"]
+
+
+@dataclass(frozen=True)
+class PointVerdict:
+    """Whether an answer covers one key point of the rubric."""
+
+    key_point: str
+    met: bool
+    confidence: float
+    """0..1: how sure the decider is of `met`."""
+    evidence: str = ""
+    """The phrase (or model score) that decided it."""
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The verdict on one answer: per key point, overall, and whether a person must look."""
+
+    verdicts: tuple[PointVerdict, ...]
+    passed: bool
+    confidence: float
+    decided_by: Decider
+    needs_review: bool = False
+    feedback: str | None = None
+    """Free feedback text already checked for the learner's language; None means use the templates."""
+    details: dict[str, object] = field(default_factory=dict)
+
+    def met(self) -> list[str]:
+        """Ids of the key points the answer covers."""
+        return [v.key_point for v in self.verdicts if v.met]
+
+    def missing(self) -> list[str]:
+        """Ids of the key points the answer lacks."""
+        return [v.key_point for v in self.verdicts if not v.met]
+
+
+class Assessor(Protocol):
+    """Checks an answer against a checkpoint's rubric."""
+
+    async def assess(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
+        """Judge `answer` (typed text or a transcript) written or spoken in `lang`."""
+        ...

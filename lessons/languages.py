@@ -1,0 +1,35 @@
+"""The languages Maalem speaks, their script direction and fallbacks."""
+
+from enum import StrEnum
+
+
+class Lang(StrEnum):
+    """A language of the catalogue and of course content."""
+
+    DARIJA = "ary"  # Moroccan Arabic, Arabic script
+    ARABIC = "ar"  # Modern Standard Arabic
+    FRENCH = "fr"
+    TAMAZIGHT = "zgh"  # Standard Moroccan Tamazight, Tifinagh script
+    ENGLISH = "en"
+
+
+REQUIRED: tuple[Lang, ...] = (Lang.DARIJA, Lang.ARABIC, Lang.FRENCH)
+"""Every course carries at least these."""
+
+RTL: frozenset[Lang] = frozenset({Lang.DARIJA, Lang.ARABIC})
+
+FALLBACKS: dict[Lang, tuple[Lang, ...]] = {
+    Lang.DARIJA: (Lang.ARABIC, Lang.FRENCH, Lang.ENGLISH),
+    Lang.ARABIC: (Lang.DARIJA, Lang.FRENCH, Lang.ENGLISH),
+    Lang.FRENCH: (Lang.ENGLISH, Lang.ARABIC, Lang.DARIJA),
+    Lang.TAMAZIGHT: (Lang.FRENCH, Lang.DARIJA, Lang.ARABIC, Lang.ENGLISH),
+    Lang.ENGLISH: (Lang.FRENCH, Lang.ARABIC, Lang.DARIJA),
+}
+
+
+def pick(texts: dict[Lang, str], lang: Lang) -> tuple[str, Lang]:
+    """The text in `lang`, else in its closest fallback that exists, with the language actually used."""
+    for candidate in (lang, *FALLBACKS[lang]):
+        if text := texts.get(candidate):
+            return text, candidate
+    raise KeyError(f"no text in {lang} nor its fallbacks")

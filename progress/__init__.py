@@ -1,0 +1,1 @@
+"""Database, progress rules, reminders and the trainers' dashboard."""

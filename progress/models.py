@@ -1,0 +1,287 @@
+"""SQLAlchemy 2.0 typed models: people, their progress, their answers, and the message logs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware datetimes on every backend (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Refuse naive datetimes; store UTC."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        """Give the zone back."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    """Base of every table."""
+
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Role(StrEnum):
+    """What a person does in Maalem."""
+
+    APPRENTICE = "apprentice"
+    MASTER = "master"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+class Region(Base):
+    """A region, mirrored from content for foreign keys and scoping."""
+
+    __tablename__ = "regions"
+    code: Mapped[str] = mapped_column(String(48), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Cooperative(Base):
+    """A cooperative or training centre, mirrored from content."""
+
+    __tablename__ = "cooperatives"
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+
+
+class User(Base):
+    """A person: apprentice, master, trainer or admin."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    role: Mapped[str] = mapped_column(String(16), default=Role.APPRENTICE)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    stage: Mapped[str] = mapped_column(String(24), default="language")
+    """Onboarding stage: language, consent, guardian, region, craft, cooperative, ready."""
+    is_minor: Mapped[bool | None] = mapped_column(Boolean)
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    craft_code: Mapped[str | None] = mapped_column(String(48))
+    cooperative_code: Mapped[str | None] = mapped_column(ForeignKey("cooperatives.code"))
+    current_course_id: Mapped[str | None] = mapped_column(String(48))
+    spoken_feedback: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders_paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    pending: Mapped[str | None] = mapped_column(String(24))
+    """A confirmation the user was asked for (e.g. forget)."""
+    login: Mapped[str | None] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    identities: Mapped[list[ChannelIdentity]] = relationship(
+        back_populates="user", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (Index("ix_users_scope", "region_code", "cooperative_code"),)
+
+
+class ChannelIdentity(Base):
+    """One person's account on one channel (a Telegram chat, a WhatsApp number)."""
+
+    __tablename__ = "channel_identities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(64))
+    last_inbound_at: Mapped[datetime | None] = mapped_column()
+    user: Mapped[User] = relationship(back_populates="identities")
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+
+class Consent(Base):
+    """A consent given (or withdrawn), by the learner or their guardian."""
+
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    granted: Mapped[bool] = mapped_column(Boolean)
+    by_guardian: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Enrolment(Base):
+    """A learner's place in a course."""
+
+    __tablename__ = "enrolments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[str] = mapped_column(String(48))
+    lesson_id: Mapped[str] = mapped_column(String(48))
+    step_index: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    asking: Mapped[bool] = mapped_column(Boolean, default=False)
+    lesson_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    completed_at: Mapped[datetime | None] = mapped_column()
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "course_id"), Index("ix_enrolments_course", "course_id"))
+
+
+class StepProgress(Base):
+    """A finished step."""
+
+    __tablename__ = "step_progress"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[str] = mapped_column(String(48))
+    lesson_id: Mapped[str] = mapped_column(String(48))
+    step_id: Mapped[str] = mapped_column(String(48))
+    completed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "course_id", "lesson_id", "step_id"),)
+
+
+class Answer(Base):
+    """An answer to a checkpoint, typed or spoken, with its grade and who gave it."""
+
+    __tablename__ = "answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="SET NULL"), unique=True
+    )
+    course_id: Mapped[str] = mapped_column(String(48))
+    lesson_id: Mapped[str] = mapped_column(String(48))
+    step_id: Mapped[str] = mapped_column(String(48))
+    text: Mapped[str] = mapped_column(Text, default="")
+    audio_path: Mapped[str | None] = mapped_column(String(300))
+    transcript: Mapped[str | None] = mapped_column(Text)
+    transcript_confidence: Mapped[float | None] = mapped_column(Float)
+    assessment: Mapped[dict[str, Any] | None] = mapped_column()
+    passed: Mapped[bool | None] = mapped_column(Boolean)
+    graded_by: Mapped[str | None] = mapped_column(String(32))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (
+        Index("ix_answers_user", "user_id", "created_at"),
+        Index("ix_answers_created", "created_at"),
+    )
+
+
+class ReviewItem(Base):
+    """An answer a person must decide on (the AI was unsure, or the learner kept failing)."""
+
+    __tablename__ = "review_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), unique=True)
+    reason: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decision_passed: Mapped[bool | None] = mapped_column(Boolean)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
+class Question(Base):
+    """A question a learner asked the master at a step."""
+
+    __tablename__ = "questions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str] = mapped_column(String(48))
+    lesson_id: Mapped[str] = mapped_column(String(48))
+    step_id: Mapped[str] = mapped_column(String(48))
+    text: Mapped[str] = mapped_column(Text)
+    audio_path: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboundMessage(Base):
+    """Every message received, keyed by the platform's id so a second delivery is recognised."""
+
+    __tablename__ = "inbound_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    platform_id: Mapped[str] = mapped_column(String(128))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column()
+    __table_args__ = (UniqueConstraint("channel", "platform_id"), Index("ix_inbound_status", "status"))
+
+
+class OutboundMessage(Base):
+    """A reply waiting to be sent, saved with the state change that caused it."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inbound_id: Mapped[int | None] = mapped_column(
+        ForeignKey("inbound_messages.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()
+    __table_args__ = (Index("ix_outbox_status", "status", "id"),)
+
+
+class MediaUpload(Base):
+    """A platform's id for a media file already uploaded once, reused on later sends."""
+
+    __tablename__ = "media_uploads"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    media_key: Mapped[str] = mapped_column(String(300))
+    platform_file_id: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("channel", "media_key"),)
+
+
+class Job(Base):
+    """Durable slow work (transcription, grading): a restart resumes what is pending."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (Index("ix_jobs_status", "status", "id"),)

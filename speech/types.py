@@ -1,0 +1,45 @@
+"""Our own speech types: the core never sees a vendor's."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of recognised speech."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a voice note said, as far as the model could tell."""
+
+    text: str
+    language: str
+    duration: float
+    confidence: float
+    """0..1, from the model's token probabilities; low values are flagged."""
+    segments: tuple[Segment, ...] = field(default=())
+    low_confidence: bool = False
+
+
+class Transcriber(Protocol):
+    """Turns an audio file into a `Transcript`."""
+
+    def transcribe(self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()) -> Transcript:
+        """Transcribe `audio`; `language` is a hint, `glossary` the craft's words."""
+        ...
+
+
+class Speaker(Protocol):
+    """Speaks a text into an OGG/Opus voice note."""
+
+    def speak(self, text: str, language: str) -> Path:
+        """Return the path of an OGG/Opus file saying `text`."""
+        ...

@@ -1,0 +1,39 @@
+"""Helpers that walk a learner through the shipped content via the in-memory channel."""
+
+from __future__ import annotations
+
+from bot.memory import MemoryUser
+from bot.messages import Outgoing
+from lessons.course import Course
+from lessons.languages import Lang
+
+
+async def onboard(learner: MemoryUser, first: str = "Bonjour", lang: Lang = Lang.FRENCH) -> None:
+    """First contact to the course menu, by buttons only (and the first word)."""
+    await learner.say(first)
+    await learner.press(f"lang:{lang.value}")
+    await learner.press("consent:adult")
+    await learner.press("region:fes-meknes")
+    await learner.press("craft:zellige")
+    await learner.press("cooperative:skip")
+
+
+def right_answer(course: Course, lesson_index: int, lang: Lang) -> tuple[int, str]:
+    """The index of the lesson's first checkpoint and an answer naming every key point."""
+    for index, step in enumerate(course.lessons[lesson_index].steps):
+        if step.checkpoint:
+            words = [
+                kp.phrasings.get(lang, next(iter(kp.phrasings.values())))[0]
+                for kp in step.checkpoint.key_points
+            ]
+            return index, " ; ".join(words)
+    raise AssertionError("lesson has no checkpoint")
+
+
+async def to_checkpoint(learner: MemoryUser, course: Course, lesson_index: int = 0) -> list[Outgoing]:
+    """Start the course and press Next until its first checkpoint question is asked."""
+    replies = await learner.press(f"course:{course.id}")
+    index, _ = right_answer(course, lesson_index, Lang.FRENCH)
+    for _ in range(index):
+        replies = await learner.press("next")
+    return replies

@@ -1,0 +1,203 @@
+"""Whole journeys through the real service and database, as the learner sees them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from bot.app import App
+from bot.i18n import RLM
+from bot.memory import MemorySender, MemoryUser
+from lessons.languages import Lang
+from progress.models import Answer, ChannelIdentity, Consent, InboundMessage, ReviewItem, StepProgress, User
+from tests.integration.journeys import onboard, right_answer, to_checkpoint
+
+
+def count(app: App, model: type, **where: object) -> int:
+    with app.sessions() as session:
+        query = select(func.count()).select_from(model)
+        for key, value in where.items():
+            query = query.where(getattr(model, key) == value)
+        return int(session.scalar(query) or 0)
+
+
+async def test_first_contact_guesses_the_language_and_asks_by_buttons(learner: MemoryUser) -> None:
+    [welcome] = await learner.say("salam, bghit n3ref zellige")
+    assert welcome.lang == "ary" and welcome.rtl
+    assert welcome.text.startswith(RLM)
+    assert welcome.choices[0].data == "lang:ary"
+    [consent] = await learner.press("lang:ary")
+    assert "/forget" in consent.text
+    assert {c.data for c in consent.choices} == {"consent:adult", "consent:minor", "consent:no"}
+
+
+async def test_french_learner_onboards_in_under_six_taps(app: App, learner: MemoryUser) -> None:
+    [welcome] = await learner.say("Bonjour, je veux apprendre")
+    assert welcome.lang == "fr" and not welcome.rtl
+    await learner.press("lang:fr")
+    [regions] = await learner.press("consent:adult")
+    assert len(regions.choices) == len(app.library.regions)
+    [crafts] = await learner.press("region:fes-meknes")
+    assert "craft:zellige" in {c.data for c in crafts.choices}
+    [coop] = await learner.press("craft:zellige")
+    assert "FES-ZEL-01" in coop.text
+    [courses] = await learner.press("cooperative:skip")
+    assert courses.choices[0].data == "course:zellige"  # the learner's craft comes first
+    assert count(app, Consent, granted=True) == 1
+
+
+async def test_a_minor_needs_a_guardian(app: App, learner: MemoryUser) -> None:
+    await learner.say("Bonjour")
+    await learner.press("lang:fr")
+    [guardian] = await learner.press("consent:minor")
+    assert {c.data for c in guardian.choices} == {"guardian:yes", "guardian:no"}
+    [declined, again] = await learner.press("guardian:no")
+    assert count(app, Consent, granted=True) == 0
+    assert again.choices  # asked again, nothing lost
+    await learner.press("guardian:yes")
+    with app.sessions() as session:
+        consent = session.scalars(select(Consent)).one()
+        assert consent.by_guardian and consent.granted
+
+
+async def test_cooperative_code(app: App, learner: MemoryUser) -> None:
+    await learner.say("Bonjour")
+    for action in ("lang:fr", "consent:adult", "region:fes-meknes", "craft:zellige"):
+        await learner.press(action)
+    [unknown] = await learner.say("XYZ-999")
+    assert "XYZ-999" in unknown.text and unknown.choices[0].data == "cooperative:skip"
+    [joined, courses] = await learner.say("fes-zel-01")
+    assert "course:zellige" in {c.data for c in courses.choices}
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().cooperative_code == "FES-ZEL-01"
+
+
+async def test_a_whole_lesson_with_a_checkpoint_wrong_then_right(app: App, learner: MemoryUser) -> None:
+    course = app.library.courses["zellige"]
+    await onboard(learner)
+    replies = await learner.press("course:zellige")
+    step = replies[1]
+    assert step.media and Path(step.media).is_file() and step.media_kind in {"video", "photo"}
+    master = course.author_of(course.lessons[0].steps[0]).name
+    assert master in step.text
+    index, answer = right_answer(course, 0, Lang.FRENCH)
+    for _ in range(index):
+        replies = await learner.press("next")
+    question = replies[-1]
+    assert question.text.startswith("❓")
+    [wrong] = await learner.say("je ne sais pas du tout")
+    assert "Essaie encore" in wrong.text
+    hint = course.lessons[0].steps[index].checkpoint.key_points[0].hint[Lang.FRENCH]  # type: ignore[union-attr]
+    assert hint in wrong.text
+    right = await learner.say(answer)
+    assert right[0].text.startswith("✅")
+    with app.sessions() as session:
+        answers = session.scalars(select(Answer).order_by(Answer.id)).all()
+        assert [a.passed for a in answers] == [False, True]
+        assert answers[1].graded_by == "rubric" and answers[1].assessment
+    while "lesson:" not in " ".join(c.data for c in learner.inbox[-1].choices):
+        await learner.press("next")
+    assert count(app, StepProgress) == len(course.lessons[0].steps)
+
+
+async def test_progress_command(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    await learner.press("course:zellige")
+    await learner.press("next")
+    [summary] = await learner.say("/progress")
+    assert "1/" in summary.text
+
+
+async def test_bad_input_gets_a_clear_answer(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    [unknown] = await learner.say("/dance")
+    assert "/help" in unknown.text
+    [sticker] = await learner.send(learner.message("unsupported", unsupported="sticker"))
+    assert "boutons" in sticker.text
+    [location] = await learner.send(learner.message("unsupported", unsupported="location"))
+    assert location.text == sticker.text
+    [empty] = await learner.say("   ")
+    assert "vide" in empty.text
+    [long] = await learner.say("a" * 10_000)
+    assert "2000" in long.text
+    [stale] = await learner.send(learner.message("button", "course:no-such-course"))
+    assert "bouton" in stale.text
+    assert count(app, InboundMessage) == 12  # every message is kept, none lost
+
+
+async def test_an_answer_in_an_unexpected_script_goes_to_a_person(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    course = app.library.courses["pottery"]
+    assert "zgh" not in course.languages
+    await to_checkpoint(learner, course)
+    [review, *_next] = await learner.say("ⵙ ⵓⵣⴷⴷⵉⵔ ⵏ ⵓⵣⵍⵍⵉⵊ")
+    assert "formateur" in review.text
+    assert count(app, ReviewItem, reason="uncertain") == 1
+
+
+async def test_duplicate_delivery_is_processed_once(
+    app: App, learner: MemoryUser, memory: MemorySender
+) -> None:
+    await onboard(learner)
+    await to_checkpoint(learner, app.library.courses["zellige"])
+    message = learner.message("text", "je ne sais pas")
+    await asyncio.gather(
+        app.service.handle(message), app.service.handle(message), app.service.handle(message)
+    )
+    await app.outbox.flush()
+    assert count(app, Answer) == 1
+    assert len([o for o in learner.inbox if "Essaie encore" in o.text]) == 1
+
+
+async def test_double_tapped_button_moves_one_step(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    await learner.press("course:zellige")
+    first, second = learner.message("button", "next"), learner.message("button", "next")
+    await asyncio.gather(app.service.handle(first), app.service.handle(first))
+    assert count(app, StepProgress) == 1
+    await app.service.handle(second)
+    assert count(app, StepProgress) == 2
+
+
+async def test_restart_processes_saved_messages_exactly_once(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    saved = app.service.record(learner.message("text", "/courses"))  # saved, then the process "died"
+    assert saved is not None
+    assert await app.service.resume() and not await app.service.resume()
+    await app.outbox.flush()
+    assert learner.inbox[-1].choices[0].data.startswith("course:")
+
+
+async def test_mydata_exports_everything_and_forget_erases_it(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    await to_checkpoint(learner, app.library.courses["zellige"])
+    await learner.say("je ne sais pas")
+    [export] = await learner.say("/mydata")
+    assert export.media_kind == "document"
+    data = json.loads(Path(export.media).read_text(encoding="utf-8"))  # type: ignore[arg-type]
+    assert data["profile"]["language"] == "fr"
+    assert data["answers"][0]["text"] == "je ne sais pas"
+    assert data["consents"][0]["granted"] is True
+    [confirm] = await learner.say("/forget")
+    [kept] = await learner.press("forget:no")
+    assert count(app, User) == 1
+    await learner.say("/forget")
+    [gone] = await learner.press("forget:yes")
+    assert "effacé" in gone.text
+    for model in (User, Answer, Consent, ChannelIdentity, StepProgress):
+        assert count(app, model) == 0, model
+    with app.sessions() as session:
+        for row in session.scalars(select(InboundMessage)):
+            assert row.payload == {} and row.chat_id == "erased"
+    [welcome] = await learner.say("Bonjour")  # a new start, from zero
+    assert welcome.choices[0].data == "lang:fr"
+
+
+async def test_language_can_be_changed(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    await learner.say("/language")
+    [done] = await learner.press("lang:ar")
+    assert done.rtl and done.lang == "ar"

@@ -1,0 +1,46 @@
+"""Migrations build exactly the models' schema; SQLite has WAL and foreign keys; bad paths are explained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import text
+
+from bot.app import build_app
+from bot.settings import Settings
+from progress.db import DatabaseUnavailable, make_engine, upgrade
+from progress.models import Base
+
+
+def _matches_models(url: str) -> None:
+    upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()
+
+
+def test_migrations_upgrade_an_empty_sqlite_database_to_the_models(tmp_path: Path) -> None:
+    _matches_models(f"sqlite:///{tmp_path / 'm.db'}")
+
+
+def test_migrations_upgrade_an_empty_postgresql_database_to_the_models(postgres_url: str) -> None:
+    _matches_models(postgres_url)
+
+
+def test_sqlite_has_wal_and_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'w.db'}")
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()
+
+
+def test_unwritable_data_folder_is_explained(settings: Settings, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(DatabaseUnavailable, match="MAALEM_DATA_DIR"):
+        build_app(settings.model_copy(update={"data_dir": blocker / "data"}))
