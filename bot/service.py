@@ -238,6 +238,41 @@ class Service:
         identity.last_inbound_at = utcnow()
         return identity.user
 
+    def notify(
+        self,
+        session: Session,
+        user_id: int,
+        key: str,
+        params: Mapping[str, str | int] | None = None,
+        *,
+        kind: str = "notice",
+        choices: tuple[Choice, ...] = (),
+    ) -> Outgoing | None:
+        """Queue a message the user did not ask for (a grade decided, a reminder) on their latest channel.
+
+        `kind` travels in `meta` so a channel can choose how to send it (a WhatsApp template, say).
+        Returns None when the user has no channel left (erased).
+        """
+        identity = session.scalar(
+            select(ChannelIdentity)
+            .where(ChannelIdentity.user_id == user_id)
+            .order_by(ChannelIdentity.last_inbound_at.desc().nulls_last())
+        )
+        user = session.get(User, user_id)
+        if identity is None or user is None:
+            return None
+        lang = Lang(user.language) if user.language else self.default_language
+        text = self.catalog.t(lang, key, params)
+        out = Outgoing(
+            identity.external_id, text, lang.value, choices, rtl=lang in RTL, meta={"kind": kind, "key": key}
+        )
+        session.add(
+            OutboundMessage(
+                user_id=user_id, channel=identity.channel, chat_id=out.chat_id, payload=out.to_json()
+            )
+        )
+        return out
+
     def say(
         self,
         ctx: Context,
