@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.logs import redact
@@ -25,31 +26,40 @@ class Outbox:
 
     async def flush(self, channel: str | None = None) -> int:
         """Send what is pending (on one channel, or all); returns how many were sent."""
+        rows = self._claim(channel)
         sent = 0
-        with self.sessions() as session:
-            query = (
-                select(OutboundMessage)
-                .where(OutboundMessage.status == "pending")
-                .order_by(OutboundMessage.id)
-            )
-            if channel:
-                query = query.where(OutboundMessage.channel == channel)
-            rows = session.scalars(query).all()
         blocked: set[tuple[str, str]] = set()
-        for row in rows:
-            sender = self.senders.get(row.channel)
-            chat = (row.channel, row.chat_id)
-            if sender is None or chat in blocked or not self._set(row.id, "pending", "sending"):
+        for row_id, row_channel, chat_id, payload in rows:
+            sender = self.senders.get(row_channel)
+            if sender is None or (row_channel, chat_id) in blocked:
+                self._set(row_id, "sending", "pending")
                 continue
             try:
-                await sender.send(Outgoing.from_json(row.payload))
+                await sender.send(Outgoing.from_json(payload))
             except Exception as exc:
-                blocked.add(chat)  # later replies to this chat wait, so order is kept
-                self._failed(row.id, exc)
+                blocked.add((row_channel, chat_id))  # later replies to this chat wait, so order is kept
+                self._failed(row_id, exc)
                 continue
-            self._set(row.id, "sending", "sent")
+            self._set(row_id, "sending", "sent")
             sent += 1
         return sent
+
+    def _claim(self, channel: str | None) -> list[tuple[int, str, str, dict[str, Any]]]:
+        """Mark pending rows as being sent, in one statement, so no other sender takes them too."""
+        query = (
+            update(OutboundMessage)
+            .where(OutboundMessage.status == "pending")
+            .values(status="sending")
+            .returning(
+                OutboundMessage.id, OutboundMessage.channel, OutboundMessage.chat_id, OutboundMessage.payload
+            )
+        )
+        if channel:
+            query = query.where(OutboundMessage.channel == channel)
+        with self.sessions() as session:
+            rows = [tuple(row) for row in session.execute(query)]
+            session.commit()
+        return sorted(rows)
 
     def recover(self) -> None:
         """After a crash, replies caught mid-send are sent again (at least once beats never)."""

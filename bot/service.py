@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.i18n import Catalog
 from bot.language import guess_language
@@ -89,6 +89,8 @@ class Context:
     user: User
     work: dict[str, object]
     replies: list[Outgoing] = field(default_factory=list)
+    enrolments: dict[str, Enrolment | None] = field(default_factory=dict)
+    """Enrolments looked up in this unit of work, by course id (they stay live ORM objects)."""
 
     @property
     def lang(self) -> Lang:
@@ -226,9 +228,9 @@ class Service:
 
     def _user(self, session: Session, message: Incoming) -> User:
         identity = session.scalar(
-            select(ChannelIdentity).where(
-                ChannelIdentity.channel == message.channel, ChannelIdentity.external_id == message.chat_id
-            )
+            select(ChannelIdentity)
+            .options(joinedload(ChannelIdentity.user))
+            .where(ChannelIdentity.channel == message.channel, ChannelIdentity.external_id == message.chat_id)
         )
         if identity is None:
             user = User(display_name=message.name[:200])
@@ -507,14 +509,14 @@ class Service:
         self.say(ctx, "courses.greet" if greet else "courses.choose", choices=choices)
 
     def _start_course(self, ctx: Context, course: Course) -> None:
-        enrolment = ctx.session.scalar(
-            select(Enrolment).where(Enrolment.user_id == ctx.user.id, Enrolment.course_id == course.id)
-        )
         ctx.user.current_course_id = course.id
+        found = self._position(ctx)
+        enrolment = found[2] if found else None
         if enrolment is None:
             enrolment = Enrolment(user_id=ctx.user.id, course_id=course.id, lesson_id=course.lessons[0].id)
             ctx.session.add(enrolment)
             ctx.session.flush()
+            ctx.enrolments[course.id] = enrolment
             self.say(ctx, "course.welcome", {"course": Tutor(course, ctx.lang).text(course.summary)})
             self._tutor_event(ctx, lambda p: Begin(course.lessons[0].id))
         elif enrolment.lesson_done:
@@ -526,9 +528,11 @@ class Service:
         course = self.library.courses.get(ctx.user.current_course_id or "")
         if course is None:
             return None
-        enrolment = ctx.session.scalar(
-            select(Enrolment).where(Enrolment.user_id == ctx.user.id, Enrolment.course_id == course.id)
-        )
+        if course.id not in ctx.enrolments:
+            ctx.enrolments[course.id] = ctx.session.scalar(
+                select(Enrolment).where(Enrolment.user_id == ctx.user.id, Enrolment.course_id == course.id)
+            )
+        enrolment = ctx.enrolments[course.id]
         if enrolment is None:
             return None
         position = Position(
