@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -71,6 +71,18 @@ class Pending(Exception):
     run: Callable[[], Awaitable[object]]
 
 
+class Flow(Protocol):
+    """A conversation beside the learner's journey; it may raise `Pending` for slow work like the service."""
+
+    def wants(self, service: Service, ctx: Context) -> bool:
+        """Whether this flow handles the message (e.g. the user is a master who is teaching)."""
+        ...
+
+    def handle(self, service: Service, ctx: Context) -> None:
+        """Handle it inside the unit of work: change state, queue replies with `service.say`."""
+        ...
+
+
 class GaveUp(Exception):
     """Slow work for a message failed too often, across restarts."""
 
@@ -124,6 +136,8 @@ class Service:
         self.fetchers = dict(fetchers or {})
         self.transcriber = transcriber
         self.onboarding = Onboarding(library, catalog)
+        self.flows: list[Flow] = []
+        """Extra conversations (a master teaching) that take a message before the learner's journey."""
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     def record(self, message: Incoming) -> int | None:
@@ -310,6 +324,10 @@ class Service:
             self._forget(ctx, confirmed=text == "forget:yes")
             return
         user.pending = None
+        for flow in self.flows:
+            if flow.wants(self, ctx):
+                flow.handle(self, ctx)
+                return
         if message.kind == "text" and text.startswith("/"):
             self._command(ctx, text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else "")
             return
