@@ -21,7 +21,7 @@ from lessons.content import Library, load_library
 from lessons.rubric import RubricMatcher
 from progress.db import DatabaseUnavailable, make_engine, session_factory, upgrade
 from progress.reference import sync_reference
-from speech.types import Transcriber
+from speech.types import Speaker, Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ def build_app(
     *,
     assessor: Assessor | None = None,
     transcriber: Transcriber | None = None,
+    speaker: Speaker | None = None,
     senders: Mapping[str, Sender] | None = None,
     fetchers: Mapping[str, MediaFetcher] | None = None,
 ) -> App:
@@ -90,6 +91,6 @@ def build_app(
         fetchers=fetchers,
         transcriber=transcriber,
     )
-    outbox = Outbox(sessions, senders or {})
+    outbox = Outbox(sessions, senders or {}, speaker)
     outbox.recover()
     return App(settings, engine, sessions, library, catalog, service, outbox, dict(senders or {}))

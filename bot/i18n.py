@@ -58,6 +58,14 @@ class Catalog:
         return rtl_lines(text) if lang in RTL else text
 
 
+_BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
+
+
+def without_bidi_marks(text: str) -> str:
+    """The text without the invisible direction marks (for speech, or a terminal that reorders itself)."""
+    return text.translate(_BIDI_MARKS)
+
+
 def rtl_lines(text: str) -> str:
     """Start every line with a right-to-left mark so apps lay it out right to left."""
     return "\n".join(line if line.startswith(RLM) else RLM + line for line in text.split("\n"))

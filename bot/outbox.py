@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.i18n import without_bidi_marks
 from bot.logs import redact
 from bot.messages import Outgoing, Sender
 from progress.models import OutboundMessage, utcnow
+from speech.types import Speaker
 
 log = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 5
@@ -20,9 +24,12 @@ MAX_SEND_ATTEMPTS = 5
 class Outbox:
     """Sends pending replies in order, per channel, marking each sent once delivered."""
 
-    def __init__(self, sessions: sessionmaker[Session], senders: Mapping[str, Sender]) -> None:
+    def __init__(
+        self, sessions: sessionmaker[Session], senders: Mapping[str, Sender], speaker: Speaker | None = None
+    ) -> None:
         self.sessions = sessions
         self.senders = dict(senders)
+        self.speaker = speaker
 
     async def flush(self, channel: str | None = None) -> int:
         """Send what is pending (on one channel, or all); returns how many were sent."""
@@ -35,7 +42,7 @@ class Outbox:
                 self._set(row_id, "sending", "pending")
                 continue
             try:
-                await sender.send(Outgoing.from_json(payload))
+                await sender.send(await self._spoken(Outgoing.from_json(payload)))
             except Exception as exc:
                 blocked.add((row_channel, chat_id))  # later replies to this chat wait, so order is kept
                 self._failed(row_id, exc)
@@ -43,6 +50,18 @@ class Outbox:
             self._set(row_id, "sending", "sent")
             sent += 1
         return sent
+
+    async def _spoken(self, message: Outgoing) -> Outgoing:
+        """Add a voice note to a message the learner wants read aloud; text alone when it cannot be spoken."""
+        if not message.meta.get("speak") or self.speaker is None or message.voice:
+            return message
+        text = without_bidi_marks(message.text)
+        try:
+            voice = await asyncio.to_thread(self.speaker.speak, text, message.lang)
+        except Exception as exc:
+            log.info("no spoken version (%s): %s", message.lang, type(exc).__name__)
+            return message
+        return replace(message, voice=str(voice))
 
     def _claim(self, channel: str | None) -> list[tuple[int, str, str, dict[str, Any]]]:
         """Mark pending rows as being sent, in one statement, so no other sender takes them too."""

@@ -306,7 +306,16 @@ class Service:
         """Queue a tutor reply with its buttons and media."""
         choices = tuple(self.choice(ctx.lang, b) for b in reply.buttons)
         media = str(reply.media) if reply.media else None
-        self.say(ctx, reply.text.key, reply.text.params, choices, media=media, media_kind=reply.media_kind)
+        meta = {"speak": "1"} if reply.speak and ctx.user.spoken_feedback else {}
+        self.say(
+            ctx,
+            reply.text.key,
+            reply.text.params,
+            choices,
+            media=media,
+            media_kind=reply.media_kind,
+            meta=meta,
+        )
 
     def choice(self, lang: Lang, button: Button) -> Choice:
         """A tutor button in the user's language."""

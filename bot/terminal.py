@@ -15,11 +15,11 @@ from typing import TextIO
 from bidi import get_display
 
 from bot.app import App
+from bot.i18n import without_bidi_marks
 from bot.messages import Choice, Incoming, IncomingMedia, MediaTooLarge, Outgoing
 from lessons.languages import Lang
 
 CHANNEL = "terminal"
-_INVISIBLE = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
 
 
 @dataclass
@@ -34,7 +34,7 @@ class TerminalSender:
     def _line(self, line: str, rtl: bool) -> str:
         if not (self.bidi and rtl):
             return line
-        visual = str(get_display(line)).translate(_INVISIBLE)
+        visual = without_bidi_marks(str(get_display(line)))
         width = shutil.get_terminal_size((80, 24)).columns
         return visual.rjust(width - 2)
 

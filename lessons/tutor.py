@@ -38,8 +38,8 @@ class Reply:
     buttons: tuple[Button, ...] = ()
     media: Path | None = None
     media_kind: str | None = None
-    spoken: str | None = None
-    """Text the learner may hear read aloud (captions, questions, feedback)."""
+    speak: bool = False
+    """Worth reading aloud to a learner who asked for spoken feedback (captions, questions, feedback)."""
 
 
 @dataclass(frozen=True)
@@ -205,11 +205,11 @@ class Tutor:
         media = self.course.media_path(step.media) if step.media else None
         kind = step.media.kind if step.media else None
         if step.checkpoint is None:
-            show = Reply(Msg("step.show", params), (NEXT, REPEAT, ASK), media, kind, caption)
+            show = Reply(Msg("step.show", params), (NEXT, REPEAT, ASK), media, kind, speak=True)
             return Turn(position, (show,))
         question = self.text(step.checkpoint.question)
-        show = Reply(Msg("step.show", params), (), media, kind, caption)
-        ask = Reply(Msg("checkpoint.ask", {"question": question}), (REPEAT,), spoken=question)
+        show = Reply(Msg("step.show", params), (), media, kind, speak=True)
+        ask = Reply(Msg("checkpoint.ask", {"question": question}), (REPEAT,), speak=True)
         return Turn(position, (show, ask))
 
     def _said(self, position: Position, step: Step, event: Said) -> Turn:
@@ -231,7 +231,7 @@ class Tutor:
         if assessment.needs_review or (not assessment.passed and attempts >= MAX_ATTEMPTS):
             key = "checkpoint.review" if assessment.needs_review else "checkpoint.after_tries"
             record = AnswerGiven(position.lesson_id, step.id, event.text, assessment, review=True)
-            reply = Reply(Msg(key, {"hints": hints}), spoken=None)
+            reply = Reply(Msg(key, {"hints": hints}), speak=True)
             turn = self._leave(replace(position, attempts=attempts), step)
             return replace(turn, replies=(reply, *turn.replies), effects=(record, *turn.effects))
         record = AnswerGiven(position.lesson_id, step.id, event.text, assessment, review=False)
@@ -245,9 +245,9 @@ class Tutor:
             feedback = Msg("feedback.none", {"hints": hints})
         if assessment.passed:
             turn = self._leave(position, step)
-            reply = Reply(feedback, spoken=None)
+            reply = Reply(feedback, speak=True)
             return replace(turn, replies=(reply, *turn.replies), effects=(record, *turn.effects))
-        retry = Reply(feedback, (REPEAT,))
+        retry = Reply(feedback, (REPEAT,), speak=True)
         return Turn(replace(position, attempts=attempts), (retry,), (record,))
 
     def _phrase(self, phrasings: Mapping[Lang, list[str]]) -> str:
