@@ -1,0 +1,112 @@
+"""The command line as an operator and a newcomer use it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from bot.cli import cli
+from bot.settings import Settings
+from tests.conftest import CONTENT
+
+runner = CliRunner()
+
+
+def test_content_check_passes_on_the_shipped_packs(settings: Settings) -> None:
+    result = runner.invoke(cli, ["content", "check", str(CONTENT)])
+    assert result.exit_code == 0, result.output
+    assert "3 courses" in result.output
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A copy of the shipped content to break."""
+    copy = tmp_path / "content"
+    shutil.copytree(CONTENT, copy)
+    return copy
+
+
+def _edit(path: Path, change: object) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)  # type: ignore[operator]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d["lessons"][0]["steps"][1]["caption"].pop("fr"),
+            "lessons[0].steps[1].caption.fr: missing translation",
+        ),
+        (
+            lambda d: d["lessons"][0]["steps"][0].update(media={"kind": "video", "file": "media/nope.mp4"}),
+            "lessons[0].steps[0].media.file: no such file",
+        ),
+        (
+            lambda d: d["lessons"][1]["steps"][0].update(colour="red"),
+            "lessons[1].steps[0].colour: Extra inputs are not permitted",
+        ),
+        (lambda d: d.update(master="nobody"), "master 'nobody' is not among the authors"),
+        (lambda d: d.update(craft="basketry"), "craft: unknown craft 'basketry'"),
+    ],
+)
+def test_content_check_names_file_place_and_problem(
+    settings: Settings, broken: Path, change: object, expected: str
+) -> None:
+    course = broken / "courses" / "zellige" / "course.yaml"
+    _edit(course, change)
+    result = runner.invoke(cli, ["content", "check", str(broken)])
+    assert result.exit_code == 1
+    assert str(course) in result.output
+    assert expected in result.output
+
+
+def test_content_check_reports_bad_yaml_with_its_line(settings: Settings, broken: Path) -> None:
+    (broken / "regions.yaml").write_text("- code: [unclosed\n", encoding="utf-8")
+    result = runner.invoke(cli, ["content", "check", str(broken)])
+    assert result.exit_code == 1
+    assert "regions.yaml: line" in result.output
+
+
+def test_demo_completes_a_lesson_with_both_feedback_paths(settings: Settings) -> None:
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 0, result.output
+    assert "Essaie encore" in result.output  # the wrong answer gets a hint
+    assert "✅" in result.output  # the right one passes
+    assert "Leçon terminée" in result.output
+
+
+def test_chat_reads_piped_lines(settings: Settings) -> None:
+    result = runner.invoke(cli, ["chat"], input="Hello\n1\n/help\n/quit\n")
+    assert result.exit_code == 0, result.output
+    assert "Choose your language" in result.output
+    assert "[1] English" in result.output
+    assert "Do you agree?" in result.output
+    assert "/forget" in result.output
+
+
+def test_chat_voice_command_sends_a_file(settings: Settings, tmp_path: Path) -> None:
+    note = tmp_path / "note.ogg"
+    note.write_bytes(b"OggS" + bytes(100))
+    steps = "Bonjour\n1\n1\n3\n1\n1\n1\n" + "1\n" * 4 + f"/voice {note}\n"
+    result = runner.invoke(cli, ["chat"], input=steps)
+    assert result.exit_code == 0, result.output
+    assert "J'ai bien reçu ton vocal et je l'ai gardé" in result.output.splitlines()[-1]
+    stored = list((settings.data_dir / "audio").rglob("*"))
+    assert any(p.is_file() and p.read_bytes() == note.read_bytes() for p in stored)
+
+
+def test_unwritable_data_folder_exits_with_a_clear_message(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    monkeypatch.setenv("MAALEM_DATA_DIR", str(blocker / "data"))
+    result = runner.invoke(cli, ["demo"])
+    assert result.exit_code == 2
+    assert "not writable" in result.output
