@@ -1,0 +1,1 @@
+"""The Telegram channel: python-telegram-bot's client, our own polling loop and webhook, exactly once."""

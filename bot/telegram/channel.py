@@ -1,0 +1,223 @@
+"""The Telegram channel: one python-telegram-bot `Application`, wired to our app at one place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from contextlib import suppress
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import BotCommand, CallbackQuery, Update
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+
+from bot.app import App
+from bot.outbox import Outbox
+from bot.service import COMMANDS
+from bot.settings import Settings
+from bot.telegram.adapter import CHANNEL, to_incoming
+from bot.telegram.fetcher import TelegramFetcher
+from bot.telegram.sender import TelegramSender
+from bot.web import Background
+from lessons.languages import Lang
+
+log = logging.getLogger(__name__)
+MENU_LANGUAGES = (("ar", Lang.ARABIC), ("fr", Lang.FRENCH), ("en", Lang.ENGLISH))
+"""Language codes with a command menu of their own; everyone else (Tamazight too) gets the default."""
+CHAT_BURST = 3
+"""Messages a chat may get at once before the per-chat pace applies (a step is often text, video, voice)."""
+RETRY_FIRST, RETRY_MAX = 1.0, 60.0
+"""Seconds before sending failed messages again, doubling up to the maximum."""
+STOP_GRACE = 10.0
+"""Seconds work in progress gets at shutdown; what is cut short is resumed by the next start."""
+SWEEP_EVERY = 10.0
+"""Seconds between flushes sending what was queued with no message from the learner (reminders, grades)."""
+
+
+class ChatRateLimiter(AIORateLimiter):
+    """PTB's limiter (30 messages/s overall, 20/min per group, `retry_after` honoured) and a chat pace."""
+
+    def __init__(self, per_chat: float, *, overall: float = 30.0, max_retries: int = 2) -> None:
+        super().__init__(overall_max_rate=overall, max_retries=max_retries)
+        self._per_chat = per_chat
+        self._chats: dict[int, AsyncLimiter] = {}
+
+    async def process_request(  # noqa: PLR0917
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """Wait for the chat's turn (private chats), then let PTB's limiter do the rest."""
+        chat = data.get("chat_id")
+        run = super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
+        if not self._per_chat or not str(chat).isdigit():
+            return await run
+        async with self._chat(int(chat)):  # type: ignore[arg-type]
+            return await run
+
+    def _chat(self, chat: int) -> AsyncLimiter:
+        if len(self._chats) > 1024:  # forget chats that have been quiet long enough to be back at full burst
+            for key, limiter in list(self._chats.items()):
+                if limiter.has_capacity(limiter.max_rate):
+                    del self._chats[key]
+        if chat not in self._chats:
+            self._chats[chat] = AsyncLimiter(CHAT_BURST, CHAT_BURST / self._per_chat)
+        return self._chats[chat]
+
+
+def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The PTB Application on our settings: token, API and file URLs, rate limiter; no updater (we poll)."""
+    if settings.telegram_token is None:
+        raise ValueError("MAALEM_TELEGRAM_TOKEN is not set")
+    return (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_file_url)
+        .rate_limiter(ChatRateLimiter(settings.telegram_chat_rate, overall=settings.telegram_send_rate))
+        .updater(None)
+        .build()
+    )
+
+
+class Delivery:
+    """Sends the channel's outbox one flush at a time (so each chat's replies keep their order).
+
+    Flushes asked for while one waits are folded into it; failed sends are tried again after a pause that
+    doubles.
+    """
+
+    def __init__(self, outbox: Outbox, sender: TelegramSender, background: Background) -> None:
+        self.outbox = outbox
+        self.sender = sender
+        self.background = background
+        self._lock = asyncio.Lock()
+        self._queued = False
+        self._retrying = False
+        self._pause = RETRY_FIRST
+
+    async def flush(self) -> None:
+        """Send everything pending on Telegram, now or right after the flush in progress."""
+        if self._queued:
+            return  # the waiting flush starts after our rows were committed, so it takes them
+        self._queued = True
+        async with self._lock:
+            self._queued = False
+            failures = self.sender.failures
+            await self.outbox.flush(CHANNEL)
+        if self.sender.failures == failures:
+            self._pause = RETRY_FIRST
+        elif not self._retrying:
+            self._retrying = True
+            self.background.spawn(self._retry(self._pause))
+            self._pause = min(self._pause * 2, RETRY_MAX)
+
+    async def _retry(self, pause: float) -> None:
+        await asyncio.sleep(pause)
+        self._retrying = False
+        await self.flush()
+
+    async def sweep(self) -> None:
+        """Flush every `SWEEP_EVERY` seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(SWEEP_EVERY)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("sending queued Telegram messages failed; the next sweep tries again")
+
+
+class TelegramChannel:
+    """Updates in (each committed before anything else happens), replies out through the outbox."""
+
+    def __init__(self, app: App, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.app = app
+        self.application = application
+        self.bot = application.bot
+        self.key = self.bot.token.encode()
+        """Keys the digests in delivery ids, so the message log holds no Telegram user id."""
+        self.background = Background()
+        self.sender = TelegramSender(self.bot, app.sessions, app.settings.content_dir)
+        self.fetcher = TelegramFetcher(self.bot, app.settings.telegram_max_download_bytes)
+        self.delivery = Delivery(app.outbox, self.sender, self.background)
+        self._sweeper: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect (getMe), publish the command menus, then finish what a previous run left unprocessed."""
+        await self.application.initialize()
+        await self.publish_commands()
+        await self.app.service.resume()
+        await self.delivery.flush()
+        self._sweeper = asyncio.create_task(self.delivery.sweep())
+
+    async def stop(self) -> None:
+        """Stop sweeping, give work in progress `STOP_GRACE` seconds, disconnect."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self.background.tasks:
+            _, late = await asyncio.wait(set(self.background.tasks), timeout=STOP_GRACE)
+            for task in late:
+                task.cancel()
+        await self.application.shutdown()
+
+    def receive(self, update: Update) -> int | None:
+        """Record the update (committed when this returns), then answer and process it in the background.
+
+        Returns the inbound id, or None for a second delivery or an update that is nothing for us.
+        """
+        incoming = to_incoming(update, self.key)
+        inbound_id = self.app.service.record(incoming) if incoming else None
+        if incoming and inbound_id is None:
+            log.debug("update %d was already received", update.update_id)
+        if inbound_id is not None or update.callback_query is not None:
+            self.background.spawn(self._handle(update.callback_query, inbound_id))
+        return inbound_id
+
+    async def settle(self) -> None:
+        """Wait until everything received so far is processed and sent (tests, benchmarks)."""
+        await self.background.drain()
+
+    async def _handle(self, query: CallbackQuery | None, inbound_id: int | None) -> None:
+        if query is not None:
+            await self._acknowledge(query, first=inbound_id is not None)
+        if inbound_id is not None:
+            await self.app.service.process(inbound_id)
+            await self.delivery.flush()
+
+    async def _acknowledge(self, query: CallbackQuery, *, first: bool) -> None:
+        """Stop the button's spinner; on the first tap, take the keyboard away so it cannot answer twice."""
+        try:
+            await self.bot.answer_callback_query(query.id)
+            if first and query.message is not None:
+                await self.bot.edit_message_reply_markup(
+                    query.message.chat.id, query.message.message_id, reply_markup=None
+                )
+        except TelegramError as exc:
+            log.warning("acknowledging a button tap failed: %s", type(exc).__name__)
+
+    async def publish_commands(self) -> None:
+        """The `/` menu in each language Telegram has a code for; the default in the default language."""
+        menus = [*MENU_LANGUAGES, (None, self.app.settings.default_language)]
+        try:
+            for code, lang in menus:
+                commands = [BotCommand(name, self.app.catalog.t(lang, f"menu.{name}")) for name in COMMANDS]
+                await self.bot.set_my_commands(commands, language_code=code)
+        except TelegramError as exc:
+            log.warning("publishing the command menus failed: %s", type(exc).__name__)
+
+
+def build_telegram(app: App) -> TelegramChannel:
+    """The Telegram channel on `app.settings`; its sender and fetcher join the app's outbox and service."""
+    channel = TelegramChannel(app, build_application(app.settings))
+    app.senders[CHANNEL] = channel.sender
+    app.outbox.senders[CHANNEL] = channel.sender
+    app.service.fetchers[CHANNEL] = channel.fetcher
+    return channel

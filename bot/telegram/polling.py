@@ -1,0 +1,72 @@
+"""Long polling with our own getUpdates loop: updates are confirmed to Telegram only once committed."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from telegram.error import InvalidToken, TelegramError
+
+from bot.telegram.adapter import ALLOWED_UPDATES, BUTTON_PREFIX, CHANNEL, update_id_of
+from bot.telegram.channel import TelegramChannel
+from progress.models import InboundMessage, utcnow
+
+log = logging.getLogger(__name__)
+TRUSTED_FOR = timedelta(hours=24)
+"""An update id this recent still continues Telegram's sequence (ids restart at random only after a week of
+silence), and Telegram keeps pending updates for 24 hours: older ids say nothing about what is pending."""
+PAUSE_FIRST, PAUSE_MAX = 1.0, 60.0
+"""Seconds before asking again after a failure, doubling up to the maximum."""
+
+
+def next_offset(sessions: sessionmaker[Session]) -> int | None:
+    """Where polling resumes: one past the latest committed update, or None (all pending) when none is recent.
+
+    The latest by arrival, not the highest id, because ids may restart lower. A button's delivery id names its
+    keyboard rather than the update, so the newest message is used; an offset too low only brings back updates
+    that are recognised as already received.
+    """
+    with sessions() as session:
+        newest = session.scalar(
+            select(InboundMessage.platform_id)
+            .where(
+                InboundMessage.channel == CHANNEL,
+                InboundMessage.received_at >= utcnow() - TRUSTED_FOR,
+                InboundMessage.platform_id.not_like(f"{BUTTON_PREFIX}%"),
+            )
+            .order_by(InboundMessage.id.desc())
+            .limit(1)
+        )
+    update_id = update_id_of(newest) if newest else None
+    return None if update_id is None else update_id + 1
+
+
+async def poll(channel: TelegramChannel, *, wait: int = 30, limit: int = 100) -> None:
+    """Receive updates until cancelled (polls wait `wait` s); a batch is confirmed once all of it is saved."""
+    bot = channel.bot
+    await bot.delete_webhook()  # Telegram refuses getUpdates while a webhook is set
+    offset = next_offset(channel.app.sessions)
+    pause = PAUSE_FIRST
+    while True:
+        try:
+            updates = await bot.get_updates(
+                offset=offset, timeout=wait, limit=limit, allowed_updates=list(ALLOWED_UPDATES)
+            )
+            for update in updates:
+                channel.receive(update)
+        except InvalidToken:
+            raise
+        except TelegramError as exc:
+            log.warning("getUpdates failed (%s); trying again in %.0f s", type(exc).__name__, pause)
+        except Exception:
+            log.exception("reading or saving updates failed; they stay pending at Telegram")
+        else:
+            pause = PAUSE_FIRST
+            if updates:
+                offset = updates[-1].update_id + 1
+            continue
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, PAUSE_MAX)

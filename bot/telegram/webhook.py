@@ -1,0 +1,39 @@
+"""The webhook: a router on our web app that checks Telegram's secret header and commits before answering."""
+
+from __future__ import annotations
+
+import hmac
+import json
+
+from fastapi import APIRouter, Request, Response
+from telegram import Update
+
+from bot.telegram.channel import TelegramChannel
+
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+
+
+def webhook_router(channel: TelegramChannel, secret: str, path: str = WEBHOOK_PATH) -> APIRouter:
+    """POST `path`: 403 without the right secret; else the update is committed, answered, then processed."""
+    if not secret:
+        raise ValueError("a Telegram webhook needs MAALEM_TELEGRAM_WEBHOOK_SECRET")
+    expected = secret.encode()
+    router = APIRouter()
+
+    @router.post(path)
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return Response(status_code=403)
+        try:
+            data = json.loads(await request.body())
+            update = Update.de_json(data, channel.bot) if isinstance(data, dict) else None
+        except (ValueError, TypeError, KeyError):
+            update = None
+        if update is None:
+            return Response(status_code=400)
+        channel.receive(update)  # committed here; a failure answers 500 and Telegram delivers it again
+        return Response(status_code=200)
+
+    return router

@@ -1,0 +1,123 @@
+"""Telegram by webhook: the secret header, commit before answering, and exactly once across a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot.settings import Settings
+from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
+from lessons.languages import Lang
+from progress.models import Answer, InboundMessage, OutboundMessage
+from tests.e2e.telegram_world import SECRET, World, telegram_world
+from tests.fakes.telegram_api import FakeChat, FakeTelegram
+from tests.integration.journeys import onboard, right_answer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+async def world(settings: Settings) -> AsyncIterator[World]:
+    """The app receiving Telegram updates on its webhook."""
+    async with telegram_world(settings, "webhook") as started:
+        yield started
+
+
+@pytest.mark.parametrize("secret", [None, "", "wrong-secret", SECRET + "x", SECRET[:-1]])
+async def test_a_wrong_or_missing_secret_is_refused_and_nothing_stored(
+    world: World, secret: str | None
+) -> None:
+    amina = world.learner()
+    response = await world.post(amina.chat.message(text="Bonjour"), secret=secret)
+    assert response.status_code == 403
+    await world.channel.settle()
+    assert world.count(InboundMessage) == 0 and not world.fake.calls_to("sendMessage")
+
+
+async def test_the_update_is_committed_before_the_answer(world: World) -> None:
+    amina = world.learner()
+    response = await world.post(amina.chat.message(text="Bonjour"))
+    assert response.status_code == 200
+    assert world.count(InboundMessage) == 1  # saved when Telegram hears 200, whether processed yet or not
+    await world.channel.settle()
+    [welcome] = amina.seen
+    assert "lang:fr" in welcome.buttons
+
+
+async def test_the_same_update_posted_concurrently_is_answered_once(world: World) -> None:
+    amina = world.learner()
+    await onboard(amina)
+    course = world.app.library.courses["zellige"]
+    await amina.press("course:zellige")
+    for _ in range(right_answer(course, 0, Lang.FRENCH)[0]):
+        await amina.press("next")
+    update = world.fake.number(amina.chat.message(text="je ne sais pas"))
+    before = len(amina.seen)
+    responses = await asyncio.gather(*(world.post(update) for _ in range(4)))
+    assert [r.status_code for r in responses] == [200] * 4  # a duplicate is acknowledged too
+    await world.channel.settle()
+    assert world.count(Answer) == 1 and len(amina.seen) == before + 1
+
+
+async def test_bodies_that_are_not_updates_are_refused(world: World) -> None:
+    for body in (b"not json", b"[1, 2]", b'{"message": {}}'):
+        response = await world.web.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: SECRET})
+        assert response.status_code == 400
+    assert world.count(InboundMessage) == 0
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_killed_after_commit_the_update_is_processed_once_after_restart(
+    settings: Settings, mode: str
+) -> None:
+    fake = FakeTelegram()
+    await fake.start()
+    try:
+        amina = FakeChat(fake, 1001)
+        update = fake.number(amina.message(text="Bonjour"))
+        if mode == "polling":
+            await fake.push(update)
+        env = {
+            **os.environ,
+            "MAALEM_DATA_DIR": str(settings.data_dir),
+            "MAALEM_CONTENT_DIR": str(settings.content_dir),
+            "MAALEM_TELEGRAM_TOKEN": fake.token,
+            "MAALEM_TELEGRAM_API_URL": fake.api_url,
+            "MAALEM_TELEGRAM_FILE_URL": fake.file_url,
+            "MAALEM_TELEGRAM_WEBHOOK_SECRET": SECRET,
+            "MAALEM_TELEGRAM_CHAT_RATE": "0",
+        }
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.e2e.telegram_crash",
+            mode,
+            json.dumps(update),
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await asyncio.wait_for(child.communicate(), 60)
+        assert child.returncode == 137
+        if mode == "webhook":
+            assert out.decode().split() == ["200"]  # Telegram was told it arrived: it will not send it again
+        assert not fake.sent  # it died before answering
+
+        async with telegram_world(settings, mode, fake=fake) as world:  # a fresh process on the same data
+            if mode == "polling":
+                await fake.confirmed()  # Telegram sent the update again: recognised, not processed twice
+            await world.channel.settle()
+            [welcome] = fake.sent[1001]
+            assert "lang:fr" in welcome.buttons
+            with world.app.sessions() as session:
+                assert [row.status for row in session.scalars(select(InboundMessage))] == ["done"]
+                assert session.scalars(select(OutboundMessage.status)).all() == ["sent"]
+    finally:
+        await fake.close()

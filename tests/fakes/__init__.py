@@ -1,0 +1,1 @@
+"""Local fakes of the platforms our channels call (Graph API, Bot API)."""
