@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from lessons.course import Checkpoint
 from lessons.languages import Lang
@@ -50,4 +50,13 @@ class Assessor(Protocol):
 
     async def assess(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
         """Judge `answer` (typed text or a transcript) written or spoken in `lang`."""
+        ...
+
+
+@runtime_checkable
+class InlineAssessor(Protocol):
+    """An assessor fast and pure enough to run inside a unit of work (no model, no I/O)."""
+
+    def assess_now(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
+        """Judge `answer` at once."""
         ...

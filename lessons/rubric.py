@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from lessons.assessment import Assessment, PointVerdict
 from lessons.course import Checkpoint, KeyPoint
@@ -22,33 +23,58 @@ class Match:
     found: str
 
 
-def best_match(key_point: KeyPoint, answer: str) -> Match:
-    """Slide each phrasing over the answer's words and keep the closest window."""
-    words = normalize(answer).split()
+@lru_cache(maxsize=8192)
+def _target(phrasing: str) -> tuple[str, ...]:
+    """A phrasing's normalised words (phrasings repeat across answers: normalise each once)."""
+    return tuple(normalize(phrasing).split())
+
+
+def best_match(key_point: KeyPoint, words: list[str]) -> Match:
+    """Slide each phrasing over the answer's normalised words and keep the closest window.
+
+    Words carrying a clitic or an ending of the phrasing's word count as that word; phrases of four letters or
+    fewer must match exactly (a one-letter slip changes their meaning), longer ones fuzzily.
+    """
     best = Match(0.0, "", "")
+    text = f" {' '.join(words)} "
+    windows: dict[int, list[str]] = {}
     for phrasings in key_point.phrasings.values():
         for phrasing in phrasings:
-            target = normalize(phrasing)
-            size = len(target.split())
-            for width in {max(1, size - 1), size, size + 1}:
-                for start in range(max(1, len(words) - width + 1)):
-                    window = " ".join(words[start : start + width])
-                    score = _similarity(target, window)
-                    if score > best.score:
-                        best = Match(score, phrasing, window)
+            target_words = _target(phrasing)
+            target, size = " ".join(target_words), len(target_words)
+            aligned = _windows(windows, words, size)
+            if any(
+                t in text and f" {t} " not in text for t in target_words
+            ):  # some word has a clitic or ending
+                aligned = [
+                    " ".join(
+                        t if same_word(t, w) else w
+                        for t, w in zip(target_words, window.split(), strict=False)
+                    )
+                    for window in aligned
+                ]
+            if len(target) <= 4:
+                if target in aligned:
+                    return Match(100.0, phrasing, target)
+                continue
+            for candidates in (
+                aligned,
+                _windows(windows, words, size - 1),
+                _windows(windows, words, size + 1),
+            ):
+                found = process.extractOne(target, candidates, scorer=fuzz.ratio, score_cutoff=best.score)
+                if found and found[1] > best.score:
+                    best = Match(float(found[1]), phrasing, found[0])
     return best
 
 
-def _similarity(target: str, window: str) -> float:
-    """Exact for short words (a one-letter slip changes their meaning), fuzzy for longer phrases."""
-    target_words, window_words = target.split(), window.split()
-    if len(target_words) == len(window_words):
-        window = " ".join(
-            t if same_word(t, w) else w for t, w in zip(target_words, window_words, strict=True)
-        )
-    if len(target) <= 4:
-        return 100.0 if target == window else 0.0
-    return float(fuzz.ratio(target, window))
+def _windows(cache: dict[int, list[str]], words: list[str], width: int) -> list[str]:
+    """Every run of `width` consecutive words (the whole answer when shorter), computed once per answer."""
+    if width < 1:
+        return []
+    if width not in cache:
+        cache[width] = [" ".join(words[i : i + width]) for i in range(max(1, len(words) - width + 1))]
+    return cache[width]
 
 
 class RubricMatcher:
@@ -58,9 +84,9 @@ class RubricMatcher:
         self.accept = accept
         self.doubt = doubt
 
-    def judge(self, key_point: KeyPoint, answer: str) -> PointVerdict:
-        """Verdict for one key point; scores near the threshold carry low confidence."""
-        match = best_match(key_point, answer)
+    def judge(self, key_point: KeyPoint, words: list[str]) -> PointVerdict:
+        """One key point's verdict from the answer's normalised words; low confidence near the threshold."""
+        match = best_match(key_point, words)
         met = match.score >= self.accept
         margin = abs(match.score - (self.accept if met else self.doubt))
         if met:
@@ -73,6 +99,10 @@ class RubricMatcher:
         return PointVerdict(key_point.id, met, round(confidence, 3), evidence)
 
     async def assess(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
+        """The `Assessor` protocol: `assess_now`, awaitable."""
+        return self.assess_now(checkpoint, answer, lang)
+
+    def assess_now(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
         """Per-key-point verdicts; doubtful points that could change the outcome ask for a person."""
         known = {
             s
@@ -88,7 +118,8 @@ class RubricMatcher:
                 for kp in checkpoint.key_points
             )
             return Assessment(unread, False, 0.0, "rubric", needs_review=True)
-        verdicts = tuple(self.judge(kp, answer) for kp in checkpoint.key_points)
+        words = normalize(answer).split()
+        verdicts = tuple(self.judge(kp, words) for kp in checkpoint.key_points)
         met = sum(v.met for v in verdicts)
         doubtful = [v for v in verdicts if v.confidence < 0.7]
         passed = met >= checkpoint.needed
