@@ -1,0 +1,308 @@
+"""Masters teach by voice: invitation, a lesson from real video and voice notes, approval, an apprentice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from bot.app import App, build_app
+from bot.memory import CHANNEL, MemorySender, MemoryUser
+from bot.messages import Outgoing
+from bot.settings import Settings
+from bot.teach import decide
+from bot.terminal import LocalFileFetcher
+from lessons.languages import Lang
+from progress.authoring import submitted
+from progress.models import (
+    Answer,
+    AuthoredLesson,
+    AuthoredStep,
+    MasterProfile,
+    ReviewItem,
+    StepProgress,
+    TeachSession,
+    User,
+    utcnow,
+)
+from speech.transcribe import FasterWhisper
+from speech.tts import EspeakSpeaker
+from tests.integration.journeys import onboard
+from tests.integration.teaching import (
+    SECOND_VIDEO,
+    STEP_ONE,
+    STEP_TWO,
+    VIDEO,
+    invite,
+    record_typed_lesson,
+    said,
+    show,
+    speak,
+)
+
+pytest_plugins = ("tests.speech_fixtures",)
+
+
+@pytest.fixture
+def voiced(settings: Settings, memory: MemorySender, tiny_en: FasterWhisper) -> Iterator[App]:
+    """The whole app with the real tiny.en transcriber."""
+    built = build_app(
+        settings,
+        transcriber=tiny_en,
+        senders={CHANNEL: memory},
+        fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
+    )
+    yield built
+    built.close()
+
+
+def texts(replies: list[Outgoing]) -> list[str]:
+    return [r.text for r in replies]
+
+
+def answer_name(app: App, answer: Answer) -> str:
+    with app.sessions() as session:
+        return session.get_one(User, answer.user_id).display_name or f"#{answer.user_id}"
+
+
+@pytest.mark.slow
+async def test_a_master_teaches_by_voice_a_trainer_approves_an_apprentice_is_graded(
+    voiced: App, memory: MemorySender, espeak: EspeakSpeaker, tmp_path: Path
+) -> None:
+    app = voiced
+    notes = tmp_path / "notes"
+    master = MemoryUser(app, memory, "master-1")
+    [welcome] = await master.say(f"/start {invite(app)}")  # a deep link is the master's very first message
+    assert welcome.text == said(app, "teach.welcome_master", name="Hassan Benali")
+
+    [licence] = await master.say("/teach")
+    assert "teach:licence:CC-BY-SA-4.0" in {c.data for c in licence.choices}
+    await master.press("teach:licence:CC-BY-SA-4.0")
+    await master.press("teach:new")
+    [ask_title] = await master.press("teach:craft:zellige")
+    assert ask_title.text == said(app, "teach.course_title")
+    [heard] = await master.voice(str(speak(espeak, notes, "Cutting and laying star tiles.")))
+    assert "star tiles" in heard.text and heard.meta.get("speak") == "1"  # read back, spoken where possible
+    assert {c.data for c in heard.choices} == {"teach:yes", "teach:again"}
+    [ask_lesson] = await master.say("Cutting and laying star tiles")  # tiny.en misheard a word: typed right
+    assert ask_lesson.text == said(app, "teach.lesson_title")
+    [step_one] = await master.say("Cutting a star")  # a typed title needs no confirmation
+    assert step_one.text == said(app, "teach.step_media", n=1)
+
+    [ask_voice] = await show(master, VIDEO)
+    assert ask_voice.text == said(app, "teach.step_voice", n=1)
+    [heard] = await master.voice(str(speak(espeak, notes, STEP_ONE)))
+    assert "hammer" in heard.text.lower()
+    [important] = await master.press("teach:yes")
+    assert important.text == said(app, "teach.important", n=1)
+    [saved] = await master.voice(str(speak(espeak, notes, "No.")))  # a spoken no
+    assert saved.text == said(app, "teach.more", n=1)
+    await master.press("teach:step")
+
+    before_video, read_back = await master.voice(
+        str(speak(espeak, notes, STEP_TWO))
+    )  # voice first, then video
+    assert before_video.text == said(app, "teach.voice_before_media")
+    assert "face down" in read_back.text.lower()
+    [want_media] = await master.press("teach:yes")
+    assert want_media.text == said(app, "teach.step_media_after_voice", n=2)
+    [important] = await show(master, SECOND_VIDEO)
+    assert important.text == said(app, "teach.important", n=2)
+    intro, question = await master.voice(str(speak(espeak, notes, "Yes.")))
+    assert intro.text == said(app, "teach.draft_phrases")
+    assert question.text == said(app, "teach.review_question", question=said(app, "draft.question"))
+    [first] = await master.press("teach:yes")
+    assert "Place" in first.text
+    [second] = await master.voice(str(speak(espeak, notes, "No.")))
+    assert "face down" in second.text
+    [third] = await master.voice(str(speak(espeak, notes, "Yes.")))
+    assert "close together" in third.text
+    ready, more = await master.press("teach:yes")
+    assert "face down • close together" in ready.text
+    [thanks] = await master.press("teach:finish")
+    assert "Cutting a star" in thanks.text
+
+    with app.sessions() as session:
+        [lesson] = submitted(session)
+        steps = session.scalars(select(AuthoredStep).order_by(AuthoredStep.position)).all()
+        assert [s.author_id for s in steps] == ["hassan-benali"] * 2
+        assert {s.licence for s in steps} == {"CC-BY-SA-4.0"} and all(s.consented_at for s in steps)
+        assert "hammer" in steps[0].caption["en"]["text"].lower() and steps[0].caption["fr"]["by"] == "copy"
+        assert steps[0].voice_path and Path(steps[0].voice_path).is_file()  # the master's own voice is kept
+        assert steps[1].checkpoint is not None and len(steps[1].checkpoint["key_points"]) == 2
+        master_id = session.get_one(MasterProfile, lesson.master_id).user_id
+        assert master_id is not None and session.get_one(TeachSession, master_id).state is None
+        lesson_id = lesson.id
+
+    course = decide(app.service, lesson_id, approve=True)
+    assert course is not None and course.id in app.library.courses and course.regions == ["fes-meknes"]
+    assert (course.folder / "media" / "cutting-a-star-step-1.mp4").read_bytes() == VIDEO.read_bytes()
+    await app.outbox.flush(CHANNEL)
+    assert master.inbox[-1].text == said(app, "teach.approved", lesson="Cutting a star", note="—")
+
+    apprentice = MemoryUser(app, memory, "apprentice-1")
+    await onboard(apprentice, "Hello", Lang.ENGLISH)
+    menu = [out for out in apprentice.inbox if out.choices][-1]
+    assert f"course:{course.id}" in {c.data for c in menu.choices}
+    await apprentice.press(f"course:{course.id}")
+    shown = await apprentice.press("next")
+    assert shown[0].media and shown[0].media.endswith("cutting-a-star-step-2.mp4")
+    assert "Hassan Benali" in shown[0].text
+    graded = await apprentice.voice(str(speak(espeak, notes, STEP_TWO)))  # in the master's words
+    assert any("Well done" in t for t in texts(graded)), texts(graded)
+    with app.sessions() as session:
+        answer = session.scalars(select(Answer)).one()
+        assert answer.passed and answer.audio_path and answer.graded_by == "rubric"
+
+    elsewhere = MemoryUser(app, memory, "apprentice-2")
+    await elsewhere.say("Hello")
+    for action in ("lang:en", "consent:adult", "region:oriental", "craft:zellige"):
+        await elsewhere.press(action)
+    [courses] = await elsewhere.press("cooperative:skip")
+    assert f"course:{course.id}" not in {c.data for c in courses.choices}  # offered in the master's region
+
+
+async def test_someone_who_is_not_a_master_is_refused_politely(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    [refused] = await learner.say("/teach")
+    assert refused.text == app.catalog.t(Lang.FRENCH, "teach.not_master")
+    [forged] = await learner.send(learner.message("button", "teach:new"))  # a button never offered to them
+    assert forged.text == refused.text
+    with app.sessions() as session:
+        assert session.scalars(select(TeachSession)).first() is None
+        assert session.scalars(select(User)).one().role == "apprentice"
+
+
+async def test_invitation_codes_are_one_time_and_can_be_typed(app: App, memory: MemorySender) -> None:
+    code = invite(app)
+    wrong = MemoryUser(app, memory, "someone")
+    [invalid] = await wrong.say("/start ABCDEFGHJK")
+    assert invalid.text == app.catalog.t(app.settings.default_language, "teach.invite_invalid")
+    master = MemoryUser(app, memory, "master-1")
+    await master.say("Salam")
+    await master.press("lang:en")
+    [linked] = await master.say(code.lower())  # typed, in any case
+    assert linked.text == said(app, "teach.welcome_master", name="Hassan Benali")
+    [again] = await wrong.say(f"/start {code}")
+    assert again.text == app.catalog.t(app.settings.default_language, "teach.invite_invalid")
+    with app.sessions() as session:
+        profile = session.scalars(select(MasterProfile)).one()
+        user = session.get_one(User, profile.user_id)
+        assert (user.role, user.author_id, profile.invite_hash) == ("master", "hassan-benali", None)
+
+
+async def test_out_of_order_media_and_a_session_resumed_after_a_restart_and_a_long_silence(
+    settings: Settings, app: App, memory: MemorySender
+) -> None:
+    master = MemoryUser(app, memory, "master-1")
+    await master.say(f"/start {invite(app)}")
+    [early] = await master.say("/teach")
+    assert early.choices
+    [later, again] = await show(master, VIDEO)  # a video before the licence is agreed
+    assert later.text == said(app, "teach.media_later") and again.choices == early.choices
+    for step in ("teach:licence:CC-BY-SA-4.0", "teach:new", "teach:craft:zellige"):
+        await master.press(step)
+    await master.say("Star tiles of Fez")
+    await master.say("Cutting a star")
+    await show(master, VIDEO)
+    [twice] = await show(master, SECOND_VIDEO)  # two videos in a row
+    assert twice.text == said(app, "teach.second_media", n=1)
+    replaced, ask_voice = await master.press("teach:replace")
+    assert replaced.text == said(app, "teach.media_replaced")
+    assert ask_voice.text == said(app, "teach.step_voice", n=1)
+    app.close()
+
+    restarted = build_app(
+        settings, senders={CHANNEL: memory}, fetchers={CHANNEL: LocalFileFetcher(20_000_000)}
+    )
+    try:
+        master = MemoryUser(restarted, memory, "master-1")
+        where, ask = await master.say("/teach")
+        assert where.text == said(restarted, "teach.resume", lesson="Cutting a star", n=1)
+        assert ask.text == said(restarted, "teach.step_voice", n=1)
+        with restarted.sessions() as session:
+            session.execute(update(TeachSession).values(updated_at=utcnow() - timedelta(hours=5)))
+            session.commit()
+        back, important = await master.say(STEP_ONE)
+        assert back.text == said(restarted, "teach.resume", lesson="Cutting a star", n=1)
+        assert important.text == said(restarted, "teach.important", n=1)
+        await master.press("teach:no")
+        await master.press("teach:finish")
+        with restarted.sessions() as session:
+            step = session.scalars(select(AuthoredStep)).one()
+            assert Path(step.media_path).read_bytes() == SECOND_VIDEO.read_bytes()
+            assert session.get_one(TeachSession, step.lesson_id).state is None
+    finally:
+        restarted.close()
+
+
+@pytest.mark.slow
+async def test_a_master_hears_an_answer_replies_by_voice_and_overrides_the_grade(
+    voiced: App, memory: MemorySender, espeak: EspeakSpeaker, tmp_path: Path
+) -> None:
+    app = voiced
+    master = MemoryUser(app, memory, "master-1")
+    await master.say(f"/start {invite(app)}")
+    await record_typed_lesson(master)
+    with app.sessions() as session:
+        lesson_id = session.scalars(select(AuthoredLesson.id)).one()
+    course = decide(app.service, lesson_id, approve=True)
+    assert course is not None
+    apprentice = MemoryUser(app, memory, "apprentice-1")
+    await onboard(apprentice, "Hello", Lang.ENGLISH)
+    await apprentice.press(f"course:{course.id}")
+    await apprentice.press("next")
+    await apprentice.voice(str(speak(espeak, tmp_path, "The tiles go face down.")))  # half the rubric
+
+    [item] = await master.say("/answers")
+    with app.sessions() as session:
+        answer = session.scalars(select(Answer)).one()
+    assert answer.passed is False and answer.audio_path
+    assert item.voice == answer.audio_path  # the master hears the apprentice's own voice
+    assert "face down" in item.text and said(app, "answers.grade_not_yet") in item.text
+    assert {c.data for c in item.choices} == {f"answers:{a}:{answer.id}" for a in ("reply", "pass", "fail")}
+    [prompt] = await master.press(f"answers:reply:{answer.id}")
+    assert prompt.text == said(app, "answers.reply_prompt", learner=answer_name(app, answer))
+    reply_note = speak(espeak, tmp_path / "master", "Good start. Now press the tiles close together.")
+    [sent] = await master.voice(str(reply_note))
+    assert sent.text == said(app, "answers.reply_sent", learner=answer_name(app, answer))
+    await app.outbox.flush(CHANNEL)
+    delivered = apprentice.inbox[-1]
+    assert delivered.voice and Path(delivered.voice).read_bytes() == reply_note.read_bytes()
+    assert "Hassan Benali" in delivered.text
+
+    [done] = await master.press(f"answers:pass:{answer.id}")
+    assert "passed" in done.text
+    await app.outbox.flush(CHANNEL)
+    assert "Hassan Benali" in apprentice.inbox[-1].text and "passed" in apprentice.inbox[-1].text
+    with app.sessions() as session:
+        answer = session.get_one(Answer, answer.id)
+        review = session.scalars(select(ReviewItem)).one()
+        assert (answer.passed, answer.graded_by) == (True, "human")
+        assert (review.status, review.decision_passed, review.decision_note) == (
+            "overridden",
+            True,
+            "master: Hassan Benali",
+        )
+        assert session.scalars(select(StepProgress).where(StepProgress.step_id == answer.step_id)).one()
+
+
+async def test_a_master_who_is_forgotten_leaves_no_session_and_published_work_stays_credited(
+    app: App, memory: MemorySender
+) -> None:
+    master = MemoryUser(app, memory, "master-1")
+    await master.say(f"/start {invite(app)}")
+    await record_typed_lesson(master)
+    await master.say("/teach")
+    await master.press("teach:new")  # a second lesson left half-way
+    await master.say("/forget")
+    await master.press("forget:yes")
+    with app.sessions() as session:
+        assert session.scalars(select(TeachSession)).first() is None
+        assert session.scalars(select(User).where(User.role == "master")).first() is None
+        profile = session.scalars(select(MasterProfile)).one()
+        assert (profile.user_id, profile.author_id) == (None, "hassan-benali")
+        assert session.scalars(select(AuthoredLesson)).one().status == "submitted"
