@@ -1,0 +1,108 @@
+"""Dashboard sessions in a signed cookie, CSRF tokens, and the secret key that signs them."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lessons.languages import Lang
+
+COOKIE = "maalem_dashboard"
+MAX_AGE = 12 * 3600
+"""A session lasts a working day; then the trainer logs in again."""
+SECRET_FILE = "web-secret-key"  # noqa: S105 (a file name)
+
+
+def secret_key(configured: str | None, data_dir: Path) -> str:
+    """The configured key, else one generated once and kept (owner-only) in the data folder."""
+    if configured:
+        return configured
+    path = data_dir / SECRET_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def fingerprint(password_hash: str | None) -> str:
+    """A short digest of the password hash: changing the password ends every session made with the old one."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """What the cookie carries: who is logged in, their CSRF token and language."""
+
+    csrf: str = field(default_factory=_new_token)
+    lang: str = Lang.FRENCH.value
+    user_id: int | None = None
+    key: str = ""
+    """The password fingerprint at login."""
+
+    def login(self, user_id: int, password_hash: str | None) -> WebSession:
+        """A new session for this user, with a new CSRF token (no fixation)."""
+        return WebSession(lang=self.lang, user_id=user_id, key=fingerprint(password_hash))
+
+    def with_lang(self, lang: Lang) -> WebSession:
+        """The same session in another language."""
+        return replace(self, lang=lang.value)
+
+    def csrf_ok(self, token: str | None) -> bool:
+        """Whether a submitted form carried this session's token."""
+        return bool(token) and hmac.compare_digest(self.csrf, token or "")
+
+
+def preferred_lang(accept_language: str) -> Lang:
+    """The first language of the browser's list that the dashboard speaks, French otherwise."""
+    for part in accept_language.split(","):
+        code = part.split(";")[0].strip().lower()
+        for lang in Lang:
+            if code == lang.value or code.startswith(f"{lang.value}-"):
+                return lang
+    return Lang.FRENCH
+
+
+class Sessions:
+    """Reads and writes the signed session cookie."""
+
+    def __init__(self, secret: str) -> None:
+        self.serializer = URLSafeTimedSerializer(secret, salt="maalem.dashboard.session")
+
+    def load(self, request: Request) -> WebSession:
+        """The request's session, or a fresh anonymous one when absent, tampered with or expired."""
+        raw = request.cookies.get(COOKIE)
+        if raw:
+            try:
+                data = self.serializer.loads(raw, max_age=MAX_AGE)
+                if isinstance(data, dict) and data.get("lang") in set(Lang):
+                    return WebSession(**{k: data[k] for k in ("csrf", "lang", "user_id", "key") if k in data})
+            except (BadSignature, TypeError):
+                pass
+        return WebSession(lang=preferred_lang(request.headers.get("accept-language", "")).value)
+
+    def save(self, response: Response, session: WebSession, request: Request) -> None:
+        """Set the cookie: HTTP only, same-site, secure when served over HTTPS."""
+        response.set_cookie(
+            COOKIE,
+            self.serializer.dumps(asdict(session)),
+            max_age=MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+            path="/",
+        )

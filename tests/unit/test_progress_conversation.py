@@ -1,0 +1,123 @@
+"""The learner's side in the chat: /progress with streak, badges, certificate; /pause; review buttons."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.memory import MemoryUser
+from lessons.course import Course
+from lessons.languages import Lang
+from progress.models import Answer, Certificate, ReviewCard, User, utcnow
+from tests.integration.journeys import onboard
+
+
+async def finish_course(learner: MemoryUser, course: Course) -> None:
+    """Every step of every lesson, each checkpoint answered right the first time."""
+    for index, lesson in enumerate(course.lessons):
+        await learner.press(f"course:{course.id}" if index == 0 else f"lesson:{lesson.id}")
+        for step in lesson.steps:
+            if step.checkpoint is None:
+                await learner.press("next")
+                continue
+            words = [kp.phrasings[Lang.FRENCH][0] for kp in step.checkpoint.key_points]
+            await learner.say(" ; ".join(words))
+
+
+async def test_progress_shows_streak_badges_lessons_and_sends_the_certificate(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner)
+    [none] = await learner.say("/progress")
+    assert "/courses" in none.text
+    course = app.library.courses["zellige"]
+    await finish_course(learner, course)
+    summary, document = await learner.say("/progress")
+    total = sum(len(lesson.steps) for lesson in course.lessons)
+    assert f"{total}/{total}" in summary.text
+    assert "Série : 1 jour(s) de travail d'affilée" in summary.text
+    assert "Premier pas" in summary.text and "Cours terminé" in summary.text
+    assert all(lesson.title[Lang.FRENCH] in summary.text for lesson in course.lessons)
+    assert document.media_kind == "document" and document.media and document.media.endswith(".pdf")
+    with app.sessions() as session:
+        certificate = session.scalars(select(Certificate)).one()
+    assert certificate.code in document.text and Path(document.media).read_bytes().startswith(b"%PDF-")
+    assert certificate.master_name == "Maâlem Abdelhaq Lahlou"
+    again = await learner.say("/progress")
+    assert again[1].media == document.media  # the same certificate, not a new one
+    await learner.say("/forget")
+    await learner.press("forget:yes")
+    with app.sessions() as session:
+        assert session.scalar(select(Certificate)) is None
+    assert not (app.settings.data_dir / "certificates" / str(certificate.user_id)).exists()
+
+
+async def test_a_streak_needs_work_not_just_opening(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    await learner.press("course:zellige")
+    await learner.press("next")
+    with app.sessions() as session:
+        user = session.scalars(select(User)).one()
+        for answer in (Answer(user_id=user.id, course_id="zellige", lesson_id="cutting", step_id="x"),):
+            answer.created_at = utcnow() - timedelta(days=1)
+            session.add(answer)
+        session.commit()
+    [summary] = await learner.say("/progress")
+    assert "Série : 2 jour(s)" in summary.text
+    for _ in range(3):
+        await learner.say("/progress")  # opening the app is not work
+    [summary] = await learner.say("/progress")
+    assert "Série : 2 jour(s)" in summary.text
+
+
+async def test_pause_stops_and_restarts_reminders(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    [paused] = await learner.say("/pause")
+    assert "/pause" in paused.text and "plus de rappels" in paused.text
+    [resumed] = await learner.say("/pause")
+    assert "reprennent" in resumed.text
+    with app.sessions() as session:
+        user = session.scalars(select(User)).one()
+        assert not user.reminders_paused
+        app.service.notify(session, user.id, "reminder.choose", kind="reminder", choices=())
+        session.commit()
+    await app.outbox.flush()
+    [help_text] = await learner.say("/help")
+    assert "/pause" in help_text.text
+    # the button on a reminder only ever pauses, even pressed twice
+    for _ in range(2):
+        [note] = await learner.send(learner.message("button", "pause"))
+        assert "plus de rappels" in note.text
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().reminders_paused
+
+
+async def test_review_buttons_answer_and_space_the_next_review(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    course = app.library.courses["zellige"]
+    lesson = course.lessons[0]
+    step = next(s for s in lesson.steps if s.checkpoint)
+    with app.sessions() as session:
+        user = session.scalars(select(User)).one()
+        card = ReviewCard(
+            user_id=user.id,
+            course_id=course.id,
+            lesson_id=lesson.id,
+            step_id=step.id,
+            due_at=utcnow(),
+            asked_at=utcnow(),
+        )
+        session.add(card)
+        session.commit()
+        card_id = card.id
+    [remembered] = await learner.send(learner.message("button", f"review:{card_id}:1"))
+    assert "Bravo" in remembered.text and "3 jours" in remembered.text
+    assert step.checkpoint is not None
+    assert step.checkpoint.key_points[0].phrasings[Lang.FRENCH][0] in remembered.text
+    [stale] = await learner.send(learner.message("button", "review:999:1"))
+    assert stale.text.startswith("Ce bouton")
+    with app.sessions() as session:
+        assert session.get_one(ReviewCard, card_id).successes == 1
