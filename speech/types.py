@@ -32,7 +32,9 @@ class Transcript:
 class Transcriber(Protocol):
     """Turns an audio file into a `Transcript`."""
 
-    def transcribe(self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()) -> Transcript:
+    def transcribe(
+        self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()
+    ) -> Transcript:
         """Transcribe `audio`; `language` is a hint, `glossary` the craft's words."""
         ...
 

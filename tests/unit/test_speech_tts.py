@@ -1,0 +1,110 @@
+"""Text-to-speech: real espeak-ng and Piper voices as cached OGG/Opus voice notes; gTTS falls back offline."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import av
+import pytest
+
+from speech.audio import decode_audio
+from speech.models import ModelError, load_speaker
+from speech.testing import word_errors
+from speech.transcribe import FasterWhisper
+from speech.tts import EspeakSpeaker, GTTSSpeaker, PiperSpeaker, UnsupportedLanguage
+
+pytest_plugins = ("tests.speech_fixtures",)
+
+pytestmark = pytest.mark.timeout(120)
+
+SENTENCES = {
+    "fr": "Trempez les carreaux dans l'eau avant de les couper.",
+    "ar": "انقع البلاط في الماء قبل قصه.",
+    "ary": "خلّي الزليج فالما قبل ما تقطعو.",
+    "en": "Soak the tiles in water before cutting them.",
+}
+
+
+def _opus_seconds(path: Path) -> float:
+    """The duration of an OGG/Opus mono file, checked to be one, as our own decoder hears it."""
+    data = path.read_bytes()
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        assert (container.format.name, stream.codec_context.name, stream.codec_context.channels) == (
+            "ogg",
+            "opus",
+            1,
+        )
+    return decode_audio(data).duration
+
+
+@pytest.mark.parametrize("language", sorted(SENTENCES))
+def test_espeak_speaks_each_language_as_a_voice_note(tmp_path: Path, language: str) -> None:
+    path = EspeakSpeaker(tmp_path).speak(SENTENCES[language], language)
+    assert path.parent == tmp_path
+    assert 1.0 < _opus_seconds(path) < 10.0
+
+
+def test_a_second_request_is_a_cache_hit(tmp_path: Path) -> None:
+    speaker = EspeakSpeaker(tmp_path)
+    first = speaker.speak(SENTENCES["fr"], "fr")
+    made = first.stat().st_mtime_ns
+    assert speaker.speak(SENTENCES["fr"], "fr") == first
+    assert first.stat().st_mtime_ns == made
+    assert (speaker.hits, speaker.misses) == (1, 1)
+    assert speaker.speak(SENTENCES["fr"], "ar") != first  # the language is part of the key
+    assert (
+        EspeakSpeaker(tmp_path, words_per_minute=120).speak(SENTENCES["fr"], "fr") != first
+    )  # so is the voice
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".ogg"] * 3
+
+
+def test_text_that_looks_like_an_option_is_spoken(tmp_path: Path) -> None:
+    assert _opus_seconds(EspeakSpeaker(tmp_path).speak("-v --help", "en")) > 0.3
+
+
+@pytest.mark.parametrize("kind", ["espeak-ng", "gtts"])
+def test_tamazight_is_not_spoken(tmp_path: Path, kind: str) -> None:
+    speaker = load_speaker(kind, tmp_path)  # type: ignore[arg-type]
+    assert speaker is not None
+    with pytest.raises(UnsupportedLanguage) as raised:
+        speaker.speak("ⴰⵣⵓⵍ", "zgh")
+    assert raised.value.language == "zgh"
+
+
+def test_gtts_offline_falls_back_to_the_local_voice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(
+            name, "http://127.0.0.1:9"
+        )  # a closed local port: offline, even where there is internet
+    local = EspeakSpeaker(tmp_path / "local")
+    speaker = GTTSSpeaker(tmp_path / "gtts", local, timeout=10)
+    path = speaker.speak(SENTENCES["fr"], "fr")
+    assert path.parent == tmp_path / "local"
+    assert (speaker.fallbacks, local.misses) == (1, 1)
+    assert not (tmp_path / "gtts").exists()
+    assert _opus_seconds(path) > 1.0
+
+
+def test_load_speaker_builds_each_kind(tmp_path: Path) -> None:
+    assert load_speaker("none", tmp_path) is None
+    assert isinstance(load_speaker("espeak-ng", tmp_path), EspeakSpeaker)
+    gtts = load_speaker("gtts", tmp_path)
+    assert isinstance(gtts, GTTSSpeaker)
+    assert isinstance(gtts.fallback, EspeakSpeaker)
+    with pytest.raises(ModelError, match="no Piper voice"):
+        load_speaker("piper", tmp_path, piper_voice="ar_JO-kareem-medium.onnx", models_dir=tmp_path)
+
+
+@pytest.mark.slow
+def test_piper_speaks_english_that_whisper_understands(tmp_path: Path, tiny_en: FasterWhisper) -> None:
+    speaker = load_speaker("piper", tmp_path)
+    assert isinstance(speaker, PiperSpeaker)
+    assert speaker.language == "en"
+    path = speaker.speak(SENTENCES["en"], "en")
+    assert 1.0 < _opus_seconds(path) < 10.0
+    errors, total = word_errors(SENTENCES["en"], tiny_en.transcribe(path, language="en").text)
+    assert errors / total <= 0.25
+    with pytest.raises(UnsupportedLanguage):
+        speaker.speak(SENTENCES["fr"], "fr")
