@@ -17,7 +17,14 @@ from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from lessons.languages import Lang
 
-ONBOARDING = ("lang:fr", "consent:adult", "region:fes-meknes", "craft:zellige", "cooperative:skip", "course:zellige")
+ONBOARDING = (
+    "lang:fr",
+    "consent:adult",
+    "region:fes-meknes",
+    "craft:zellige",
+    "cooperative:skip",
+    "course:zellige",
+)
 
 
 async def _timed(samples: list[float], coro_factory: object) -> None:
@@ -64,7 +71,9 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=50)
     args = parser.parse_args()
     rows = asyncio.run(run(args.learners))
-    print(f"Conversation service on SQLite, {args.learners} learners, in-memory channel (outbox flushed each turn)")
+    print(
+    print(f"Conversation service on SQLite, {args.learners} learners, in-memory channel, outbox sent each turn")
+    )
     print(table(["turn", "count", "turns/s", "median ms", "p95 ms"], rows))
 
 
