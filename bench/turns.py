@@ -72,7 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = asyncio.run(run(args.learners))
     print(
-    print(f"Conversation service on SQLite, {args.learners} learners, in-memory channel, outbox sent each turn")
+    print(f"Conversation service, SQLite, {args.learners} learners, in-memory channel, outbox sent each turn")
     )
     print(table(["turn", "count", "turns/s", "median ms", "p95 ms"], rows))
 
