@@ -16,9 +16,13 @@ from bot.messages import MediaFetcher, Sender
 from bot.outbox import Outbox
 from bot.service import Service
 from bot.settings import Settings
+from bot.teach import TeachFlow
 from lessons.assessment import Assessor
 from lessons.content import Library, load_library
+from lessons.drafting import drafter_for
+from lessons.packs import Shelf
 from lessons.rubric import RubricMatcher
+from progress.conversation import ProgressFlow
 from progress.db import DatabaseUnavailable, make_engine, session_factory, upgrade
 from progress.reference import sync_reference
 from speech.types import Speaker, Transcriber
@@ -77,6 +81,8 @@ def build_app(
     engine = make_engine(url)
     sessions = session_factory(engine)
     library = load_library(settings.content_dir)
+    shelf = Shelf(settings.data_dir / "published")
+    shelf.load(library)  # masters' courses approved by trainers join the shipped ones
     with sessions() as session:
         sync_reference(session, library)
     catalog = Catalog()
@@ -91,6 +97,8 @@ def build_app(
         fetchers=fetchers,
         transcriber=transcriber,
     )
+    service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
+    service.flows.append(ProgressFlow(settings.data_dir, settings.public_base_url()))
     outbox = Outbox(sessions, senders or {}, speaker)
     outbox.recover()
     return App(settings, engine, sessions, library, catalog, service, outbox, dict(senders or {}))

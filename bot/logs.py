@@ -1,4 +1,4 @@
-"""Logging that never writes a bot token (Telegram file URLs contain it) or a full phone number."""
+"""Logging that never writes a bot or Graph API token (Telegram file URLs hold one) or a full phone number."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import logging
 import re
 
 _TOKEN = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
+_GRAPH_TOKEN = re.compile(r"\bEAA[A-Za-z0-9]{20,}")
+"""Meta access tokens (WhatsApp Cloud API) start with EAA."""
 _PHONE = re.compile(r"(?<![\w.])\+?\d[\d ]{6,}(\d{2})(?![\w.])")
 
 
@@ -14,7 +16,7 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     for secret in secrets:
         if secret:
             text = text.replace(secret, "********")
-    text = _TOKEN.sub("********", text)
+    text = _GRAPH_TOKEN.sub("********", _TOKEN.sub("********", text))
     return _PHONE.sub(lambda m: "…" + m.group(1), text)
 
 

@@ -109,3 +109,7 @@ class MediaFetcher(Protocol):
 
 class MediaTooLarge(Exception):
     """A file is over the channel's download limit."""
+
+
+class Undeliverable(Exception):
+    """The platform will never take this message (blocked, outside its window, invalid): fail it, no retry."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import without_bidi_marks
 from bot.logs import redact
-from bot.messages import Outgoing, Sender
+from bot.messages import Outgoing, Sender, Undeliverable
 from progress.models import OutboundMessage, utcnow
 from speech.types import Speaker
 
@@ -108,7 +108,7 @@ class Outbox:
             row.attempts += 1
             row.error = redact(f"{type(exc).__name__}: {exc}")[:500]
             row.status = "pending"
-            if row.attempts >= MAX_SEND_ATTEMPTS:
+            if row.attempts >= MAX_SEND_ATTEMPTS or isinstance(exc, Undeliverable):
                 row.status = "failed"
                 log.error(
                     "giving up sending outbox message %d on %s: %s", row.id, row.channel, type(exc).__name__

@@ -7,24 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import Table, delete, inspect, select, update
 from sqlalchemy.orm import DeclarativeBase, Session
 
-from progress.models import (
-    Answer,
-    ChannelIdentity,
-    Consent,
-    Enrolment,
-    InboundMessage,
-    Job,
-    OutboundMessage,
-    Question,
-    ReviewItem,
-    StepProgress,
-    User,
-)
+from progress.models import Answer, Base, InboundMessage, MasterProfile, ReviewItem, User
 
 _PRIVATE_COLUMNS = {"password_hash"}
+_KEPT_ANONYMOUS = {InboundMessage.__tablename__, MasterProfile.__tablename__}
+"""Delivery ids stay (so a late duplicate is still recognised) and a master's credit stays, unlinked."""
 
 
 def _row(obj: DeclarativeBase) -> dict[str, Any]:
@@ -35,23 +25,25 @@ def _row(obj: DeclarativeBase) -> dict[str, Any]:
     }
 
 
+def _personal_tables() -> list[type[Base]]:
+    """Every mapped table with a `user_id` column, children before parents (the order deletes need)."""
+    order = {table.name: i for i, table in enumerate(reversed(Base.metadata.sorted_tables))}
+    models = [
+        m.class_ for m in Base.registry.mappers if isinstance(m.local_table, Table) and "user_id" in m.columns
+    ]
+    return sorted(models, key=lambda model: order[model.__tablename__])
+
+
 def export_data(session: Session, user: User) -> dict[str, Any]:
-    """Everything stored about `user`, table by table."""
-    uid = user.id
-    answers = session.scalars(select(Answer).where(Answer.user_id == uid)).all()
-    answer_ids = [a.id for a in answers]
-    tables: dict[str, Any] = {
-        "profile": _row(user),
-        "channel_identities": session.scalars(select(ChannelIdentity).where(ChannelIdentity.user_id == uid)),
-        "consents": session.scalars(select(Consent).where(Consent.user_id == uid)),
-        "enrolments": session.scalars(select(Enrolment).where(Enrolment.user_id == uid)),
-        "step_progress": session.scalars(select(StepProgress).where(StepProgress.user_id == uid)),
-        "answers": answers,
-        "reviews": session.scalars(select(ReviewItem).where(ReviewItem.answer_id.in_(answer_ids))),
-        "questions": session.scalars(select(Question).where(Question.user_id == uid)),
-        "messages_received": session.scalars(select(InboundMessage).where(InboundMessage.user_id == uid)),
-    }
-    return {name: rows if name == "profile" else [_row(r) for r in rows] for name, rows in tables.items()}
+    """Everything stored about `user`: the profile, then every table that refers to them."""
+    document: dict[str, Any] = {"profile": _row(user)}
+    for model in _personal_tables():
+        rows = session.scalars(select(model).where(model.user_id == user.id))  # type: ignore[attr-defined]
+        document[model.__tablename__] = [_row(r) for r in rows]
+    answers = select(Answer.id).where(Answer.user_id == user.id)
+    reviews = session.scalars(select(ReviewItem).where(ReviewItem.answer_id.in_(answers)))
+    document[ReviewItem.__tablename__] = [_row(r) for r in reviews]
+    return document
 
 
 def export_user(session: Session, user: User, folder: Path) -> Path:
@@ -64,19 +56,19 @@ def export_user(session: Session, user: User, folder: Path) -> Path:
 
 
 def erase_user(session: Session, user: User, exports: Path | None = None) -> None:
-    """Delete the user and everything tied to them; the message log keeps only anonymous delivery ids."""
+    """Delete the user and every row tied to them; the message log keeps only anonymous delivery ids."""
     uid = user.id
     session.execute(
         update(InboundMessage)
         .where(InboundMessage.user_id == uid)
         .values(user_id=None, chat_id="erased", payload={}, error=None)
     )
-    session.execute(delete(OutboundMessage).where(OutboundMessage.user_id == uid))
-    session.execute(delete(Job).where(Job.user_id == uid))
-    answer_ids = select(Answer.id).where(Answer.user_id == uid)
-    session.execute(delete(ReviewItem).where(ReviewItem.answer_id.in_(answer_ids)))
-    for table in (Answer, Question, StepProgress, Enrolment, Consent, ChannelIdentity):
-        session.execute(delete(table).where(table.user_id == uid))
+    session.execute(update(MasterProfile).where(MasterProfile.user_id == uid).values(user_id=None))
+    answers = select(Answer.id).where(Answer.user_id == uid)
+    session.execute(delete(ReviewItem).where(ReviewItem.answer_id.in_(answers)))
+    for model in _personal_tables():
+        if model.__tablename__ not in _KEPT_ANONYMOUS:
+            session.execute(delete(model).where(model.user_id == uid))  # type: ignore[attr-defined]
     session.execute(delete(User).where(User.id == uid))
     session.expunge(user)
     if exports is not None:

@@ -20,7 +20,7 @@ from bot.language import guess_language
 from bot.messages import Choice, Incoming, MediaFetcher, MediaTooLarge, Outgoing
 from bot.onboarding import Onboarding
 from bot.privacy import erase_user, export_user
-from lessons.assessment import Assessment, Assessor
+from lessons.assessment import Assessment, Assessor, InlineAssessor
 from lessons.content import Library
 from lessons.course import Course
 from lessons.languages import RTL, Lang
@@ -41,6 +41,7 @@ from lessons.tutor import (
     StepDone,
     Tutor,
 )
+from progress.certificates import issue_certificate
 from progress.models import (
     Answer,
     ChannelIdentity,
@@ -53,11 +54,12 @@ from progress.models import (
     User,
     utcnow,
 )
+from speech.audio import AudioError
 from speech.types import Transcriber, Transcript
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "courses", "progress", "language", "spoken", "mydata", "forget")
+COMMANDS = ("start", "help", "courses", "progress", "pause", "language", "spoken", "mydata", "forget")
 VOICE_KINDS = frozenset({"voice", "audio", "video_note"})
 MAX_TRIES = 3
 """A message whose slow work (download, transcription) fails this often gets an apology and a person."""
@@ -69,6 +71,8 @@ class Pending(Exception):
 
     key: str
     run: Callable[[], Awaitable[object]]
+    durable: bool = True
+    """Count each try in the inbound log (downloads, transcription); pure in-process work needs no count."""
 
 
 class Flow(Protocol):
@@ -87,7 +91,7 @@ class GaveUp(Exception):
     """Slow work for a message failed too often, across restarts."""
 
 
-EXPECTED_ERRORS: tuple[type[Exception], ...] = (MediaTooLarge,)
+EXPECTED_ERRORS: tuple[type[Exception], ...] = (MediaTooLarge, AudioError)
 """Failures that retrying cannot mend (too big, bad audio): answered at once."""
 
 
@@ -195,12 +199,13 @@ class Service:
         """Run slow work with retries; each try is counted first, so a message that crashes us is given up."""
         error: Exception = GaveUp()
         for attempt in range(MAX_TRIES):
-            with self.sessions() as session:
-                inbound = session.get_one(InboundMessage, inbound_id)
-                if inbound.attempts >= 2 * MAX_TRIES:
-                    return error
-                inbound.attempts += 1
-                session.commit()
+            if pending.durable:
+                with self.sessions() as session:
+                    inbound = session.get_one(InboundMessage, inbound_id)
+                    if inbound.attempts >= 2 * MAX_TRIES:
+                        return error
+                    inbound.attempts += 1
+                    session.commit()
             try:
                 return await pending.run()
             except EXPECTED_ERRORS as exc:
@@ -263,11 +268,12 @@ class Service:
         *,
         kind: str = "notice",
         choices: tuple[Choice, ...] = (),
+        voice: str | None = None,
     ) -> Outgoing | None:
         """Queue a message the user did not ask for (a grade decided, a reminder) on their latest channel.
 
-        `kind` travels in `meta` so a channel can choose how to send it (a WhatsApp template, say).
-        Returns None when the user has no channel left (erased).
+        `kind` travels in `meta` so a channel can choose how to send it (a WhatsApp template, say); `voice`
+        is a voice note sent with it (a master's spoken reply). None when the user has no channel left.
         """
         identity = session.scalar(
             select(ChannelIdentity)
@@ -280,7 +286,13 @@ class Service:
         lang = Lang(user.language) if user.language else self.default_language
         text = self.catalog.t(lang, key, params)
         out = Outgoing(
-            identity.external_id, text, lang.value, choices, rtl=lang in RTL, meta={"kind": kind, "key": key}
+            identity.external_id,
+            text,
+            lang.value,
+            choices,
+            voice=voice,
+            rtl=lang in RTL,
+            meta={"kind": kind, "key": key},
         )
         session.add(
             OutboundMessage(
@@ -325,6 +337,8 @@ class Service:
         message, user = ctx.message, ctx.user
         text = message.text.strip()
         if user.language is None:
+            if self._flow(ctx):  # a master's invitation link (`/start CODE`) is their very first message
+                return
             guessed = guess_language(text, message.locale, self.default_language)
             user.language = guessed.value
             self.onboarding.ask_language(self, ctx, welcome=True)
@@ -333,15 +347,13 @@ class Service:
             self._forget(ctx, confirmed=text == "forget:yes")
             return
         user.pending = None
-        for flow in self.flows:
-            if flow.wants(self, ctx):
-                flow.handle(self, ctx)
-                return
+        if self._flow(ctx):
+            return
         if message.kind == "text" and text.startswith("/"):
             self._command(ctx, text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else "")
             return
         if message.kind == "unsupported":
-            self.say(ctx, "input.unsupported")
+            self.say(ctx, "input.edited" if message.unsupported == "edited" else "input.unsupported")
             return
         if message.kind == "text" and not text and message.media is None:
             self.say(ctx, "input.empty")
@@ -358,6 +370,14 @@ class Service:
             self._media(ctx)
         else:
             self._text(ctx, text)
+
+    def _flow(self, ctx: Context) -> bool:
+        """Let the first flow that wants the message handle it."""
+        for flow in self.flows:
+            if flow.wants(self, ctx):
+                flow.handle(self, ctx)
+                return True
+        return False
 
     def _command(self, ctx: Context, name: str) -> None:
         user = ctx.user
@@ -386,8 +406,6 @@ class Service:
             self.onboarding.ask_current(self, ctx)
         elif name == "courses":
             self.show_courses(ctx)
-        elif name == "progress":
-            self._progress(ctx)
         elif name == "spoken":
             user.spoken_feedback = not user.spoken_feedback
             self.say(ctx, "spoken.on" if user.spoken_feedback else "spoken.off")
@@ -424,8 +442,10 @@ class Service:
         checkpoint = course.lesson(position.lesson_id).steps[position.step].checkpoint
         assert checkpoint is not None  # awaiting_answer says so
         key = f"assess:{course.id}:{position.lesson_id}:{position.step}:{text}"
-        if key not in ctx.work:
-            raise Pending(key, lambda: self.assessor.assess(checkpoint, text, ctx.lang))
+        if isinstance(self.assessor, InlineAssessor):
+            ctx.work[key] = self.assessor.assess_now(checkpoint, text, ctx.lang)
+        elif key not in ctx.work:
+            raise Pending(key, lambda: self.assessor.assess(checkpoint, text, ctx.lang), durable=False)
         assessment = ctx.work[key]
         if not isinstance(assessment, Assessment):
             self.say(ctx, "assess.failed")
@@ -530,7 +550,7 @@ class Service:
 
     def show_courses(self, ctx: Context, *, greet: bool = False) -> None:
         """Offer the courses, the learner's craft first."""
-        courses = self.library.courses_for(ctx.user.craft_code)
+        courses = self.library.courses_for(ctx.user.craft_code, ctx.user.region_code)
         tutor_lang = ctx.lang
         choices = tuple(Choice(Tutor(c, tutor_lang).text(c.title), f"course:{c.id}") for c in courses)
         self.say(ctx, "courses.greet" if greet else "courses.choose", choices=choices)
@@ -609,6 +629,7 @@ class Service:
                 )
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
+            issue_certificate(session, self.library, user, course)
         elif isinstance(effect, AnswerGiven):
             self._record_answer(ctx, course, effect)
         elif isinstance(effect, QuestionAsked):
@@ -646,31 +667,6 @@ class Service:
             reason = "uncertain" if assessment.needs_review else "repeated_failure"
             ctx.session.add(ReviewItem(answer_id=answer.id, reason=reason))
 
-    def _progress(self, ctx: Context) -> None:
-        session, user = ctx.session, ctx.user
-        lines = []
-        for enrolment in session.scalars(select(Enrolment).where(Enrolment.user_id == user.id)):
-            course = self.library.courses.get(enrolment.course_id)
-            if course is None:
-                continue
-            done = session.query(StepProgress).filter_by(user_id=user.id, course_id=course.id).count()
-            total = sum(len(lesson.steps) for lesson in course.lessons)
-            lines.append(
-                self.catalog.t(
-                    ctx.lang,
-                    "progress.line",
-                    {
-                        "course": Tutor(course, ctx.lang).text(course.title),
-                        "done": done,
-                        "total": total,
-                    },
-                )
-            )
-        if not lines:
-            self.say(ctx, "progress.none")
-        else:
-            self.say(ctx, "progress.summary", {"lines": "\n".join(lines)})
-
     def _consented(self, ctx: Context) -> bool:
         return ctx.user.stage == "ready"
 
@@ -680,8 +676,9 @@ class Service:
             self.say(ctx, "privacy.forget_cancelled")
             return
         lang = ctx.lang
-        erase_user(ctx.session, ctx.user)
+        erase_user(ctx.session, ctx.user, self.data_dir / "exports")
         shutil.rmtree(self.data_dir / "audio" / str(ctx.user.id), ignore_errors=True)
+        shutil.rmtree(self.data_dir / "certificates" / str(ctx.user.id), ignore_errors=True)
         text = self.catalog.t(lang, "privacy.forgotten")
         ctx.replies.append(Outgoing(ctx.message.chat_id, text, lang.value, rtl=lang in RTL))
 

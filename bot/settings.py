@@ -5,10 +5,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lessons.languages import Lang
+
+
+class WhatsAppTemplate(BaseModel):
+    """An approved WhatsApp template whose one body variable, {{1}}, carries our message text."""
+
+    name: str
+    language: str
+    """The template's language code, e.g. `fr` or `ar`."""
+    languages: dict[str, str] = Field(default_factory=dict)
+    """Our language code → the template language approved for it, when not `language`."""
 
 
 class Settings(BaseSettings):
@@ -50,6 +60,12 @@ class Settings(BaseSettings):
     telegram_file_url: str = "https://api.telegram.org/file/bot"
     telegram_webhook_secret: SecretStr | None = None
     telegram_max_download_bytes: int = 20 * 1024 * 1024
+    telegram_mode: Literal["polling", "webhook"] = "polling"
+    """How `maalem run` gets updates: long polling, or the web app's `/telegram/webhook` (`set-webhook`)."""
+    telegram_chat_rate: float = Field(default=1.0, ge=0)
+    """Messages per second to one chat after a short burst (Telegram asks about 1); 0: no per-chat pace."""
+    telegram_send_rate: float = Field(default=30.0, ge=0)
+    """Messages per second from the bot in all (Telegram allows about 30); 0 for no limit (benchmarks)."""
 
     # whatsapp
     whatsapp_token: SecretStr | None = None
@@ -57,15 +73,28 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = None
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_api_url: str = "https://graph.facebook.com/v21.0"
+    whatsapp_templates: dict[str, WhatsAppTemplate] = Field(default_factory=dict)
+    """Approved templates by message kind (reminder, review, digest, notice), as JSON, used outside the
+    24-hour window: `{"reminder": {"name": "maalem_reminder", "language": "fr",
+    "languages": {"ary": "ar"}}}` (each with one body variable, {{1}}, that carries our text)."""
+    whatsapp_send_rate: float = Field(default=60.0, gt=0)
+    """Messages per second from our number (the Cloud API allows 80 by default)."""
 
     # web
     web_host: str = "127.0.0.1"
     web_port: int = 8080
     web_secret_key: SecretStr | None = None
     """Signs dashboard sessions; generated and kept in `data_dir` when unset."""
+    public_url: str | None = None
+    """The address people reach the web app at (certificate QR codes, digest links), e.g.
+    `https://maalem.example.ma`; `http://web_host:web_port` when unset."""
 
     max_text_chars: int = Field(default=2000, ge=100)
     """Longer learner messages are answered politely and not assessed."""
+
+    def public_base_url(self) -> str:
+        """Where the web app is reached from outside, without a trailing slash."""
+        return (self.public_url or f"http://{self.web_host}:{self.web_port}").rstrip("/")
 
     def resolved_database_url(self) -> str:
         """The database URL, defaulting to SQLite in the data folder."""

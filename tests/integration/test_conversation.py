@@ -189,6 +189,7 @@ async def test_mydata_exports_everything_and_forget_erases_it(app: App, learner:
     assert "effacé" in gone.text
     for model in (User, Answer, Consent, ChannelIdentity, StepProgress):
         assert count(app, model) == 0, model
+    assert not Path(export.media).exists()  # type: ignore[arg-type]
     with app.sessions() as session:
         for row in session.scalars(select(InboundMessage)):
             assert row.payload == {} and row.chat_id == "erased"

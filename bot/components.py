@@ -1,0 +1,63 @@
+"""The models the settings ask for — transcriber, speaker, grader — loaded once, with plain failures."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.settings import Settings
+from lessons.assessment import Assessor
+from lessons.combined import ModelOptions, build_assessor
+from speech.audio import AudioLimits
+from speech.models import ModelError, load_speaker, load_transcriber
+from speech.types import Speaker, Transcriber
+
+log = logging.getLogger(__name__)
+
+
+def model_options(settings: Settings) -> ModelOptions:
+    """Where the grading model is, from the settings."""
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return ModelOptions(
+        settings.llm_model, settings.models_dir, settings.llm_api_url, key, settings.llm_api_model
+    )
+
+
+@dataclass(frozen=True)
+class Components:
+    """What `build_app` is handed for voice and grading."""
+
+    assessor: Assessor
+    transcriber: Transcriber | None
+    speaker: Speaker | None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `build_app`."""
+        return {"assessor": self.assessor, "transcriber": self.transcriber, "speaker": self.speaker}
+
+
+def load_components(settings: Settings) -> Components:
+    """Load what the settings ask for; a voice model that cannot load leaves voice notes kept for later."""
+    limits = AudioLimits(max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds)
+    try:
+        transcriber = load_transcriber(
+            settings.transcriber,
+            settings.whisper_model,
+            settings.models_dir,
+            workers=settings.transcription_workers,
+            limits=limits,
+        )
+    except ModelError as error:
+        log.warning("voice notes will be kept but not understood: %s", error)
+        transcriber = None
+    if transcriber is not None and transcriber.warning:
+        log.warning("%s", transcriber.warning)
+    speaker = load_speaker(
+        settings.speaker,
+        settings.data_dir / "speech-cache",
+        piper_voice=settings.piper_voice,
+        models_dir=settings.models_dir,
+    )
+    assessor = build_assessor(settings.assessor, model_options(settings))
+    return Components(assessor, transcriber, speaker)
