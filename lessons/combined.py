@@ -1,0 +1,142 @@
+"""The rubric matcher and a language model together: the rubric decides, the model confirms or doubts."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal
+
+from lessons.assessment import Assessment, Assessor, PointVerdict
+from lessons.course import Checkpoint
+from lessons.guard import injection_signals
+from lessons.judging import YesNoJudge
+from lessons.languages import Lang
+from lessons.rubric import RubricMatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How sure each side must be: the rubric to decide a point alone, the model to confirm or contest it."""
+
+    rubric_sure: float = 0.7
+    llm_sure: float = 0.8
+
+
+def could_flip(verdicts: Sequence[PointVerdict], doubtful: set[str], needed: int) -> bool:
+    """Whether the doubtful points, judged the other way, would change pass into fail or back."""
+    met = sum(v.met for v in verdicts)
+    met_doubtful = sum(v.met for v in verdicts if v.key_point in doubtful)
+    passed = met >= needed
+    if passed:
+        return met - met_doubtful < needed
+    return met + (len(doubtful) - met_doubtful) >= needed
+
+
+class CombinedAssessor:
+    """An `Assessor` where a key point is met only if the rubric finds it: the model never passes an answer.
+
+    A confident rubric verdict stands, and the model confidently contesting it puts the point in doubt; a
+    doubtful rubric verdict stands too, and leaves doubt unless the model confidently agrees. A person reviews
+    the answer when doubt could change the outcome, when the model gave no valid verdict, or when the answer
+    tries to instruct the grader.
+    """
+
+    def __init__(
+        self,
+        rubric: Assessor,
+        llm: YesNoJudge,
+        *,
+        thresholds: Thresholds | None = None,
+        feedback: bool = False,
+    ) -> None:
+        self.rubric = rubric
+        self.llm = llm
+        self.thresholds = thresholds or Thresholds()
+        self.feedback = feedback
+
+    async def assess(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
+        """Combine both verdicts per key point and decide whether a person must look."""
+        rubric = await self.rubric.assess(checkpoint, answer, lang)
+        try:
+            llm: Assessment | None = await self.llm.assess(checkpoint, answer, lang)
+        except Exception:  # a broken model must not stop grading: the rubric stands and a person looks
+            log.exception("the language model failed; the rubric's verdict goes to review")
+            llm = None
+        signals = injection_signals(answer)
+        reasons = [f"instructions to the grader: {', '.join(signals)}"] if signals else []
+        if llm is None or llm.details.get("fallback"):
+            reasons.append("no valid verdict from the language model")
+        opinions = {v.key_point: v for v in llm.verdicts} if llm else {}
+        verdicts, doubtful = [], set()
+        for mine in rubric.verdicts:
+            verdict, doubt = self._point(mine, opinions.get(mine.key_point))
+            verdicts.append(verdict)
+            if doubt:
+                doubtful.add(mine.key_point)
+        if could_flip(verdicts, doubtful, checkpoint.needed):
+            reasons.append(f"doubt on {', '.join(sorted(doubtful))}")
+        assessment = Assessment(
+            tuple(verdicts),
+            passed=rubric.passed,
+            confidence=min(v.confidence for v in verdicts),
+            decided_by="combined",
+            needs_review=bool(reasons),
+            details={"reasons": reasons, "rubric": rubric.details, "llm": llm.details if llm else None},
+        )
+        if self.feedback and not signals:
+            feedback = await self.llm.write_feedback(checkpoint, answer, lang, assessment.met())
+            return replace(assessment, feedback=feedback)
+        return assessment
+
+    def _point(self, rubric: PointVerdict, llm: PointVerdict | None) -> tuple[PointVerdict, bool]:
+        """The rubric's verdict with the model's opinion beside it, and whether the point stays in doubt."""
+        sure = rubric.confidence >= self.thresholds.rubric_sure
+        if llm is None:
+            return rubric, not sure
+        shown = replace(rubric, evidence=f"{rubric.evidence}; model {llm.evidence}".lstrip("; "))
+        if llm.confidence < self.thresholds.llm_sure:
+            return shown, not sure
+        if llm.met == rubric.met:
+            return replace(shown, confidence=max(rubric.confidence, llm.confidence)), False
+        return replace(shown, confidence=0.5), True
+
+
+AssessorKind = Literal["rubric", "llm", "remote"]
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Where the grading model is: a local model (path or name under `models_dir`) or a server."""
+
+    llm_model: str | None = None
+    models_dir: Path | None = None
+    api_url: str | None = None
+    api_key: str | None = None
+    api_model: str = "default"
+
+
+def build_judge(kind: Literal["llm", "remote"], options: ModelOptions) -> YesNoJudge:
+    """The model judge the settings ask for: a local model (loaded now) or an OpenAI-compatible server."""
+    if kind == "remote":
+        from lessons.remote import RemoteAssessor
+
+        if not options.api_url:
+            raise ValueError("the remote assessor needs llm_api_url")
+        return RemoteAssessor(options.api_url, model=options.api_model, api_key=options.api_key)
+    from lessons.llm import load_lm
+    from lessons.llm_assessor import LLMAssessor
+
+    return LLMAssessor(load_lm(options.llm_model, models_dir=options.models_dir))
+
+
+def build_assessor(
+    kind: AssessorKind, options: ModelOptions | None = None, *, feedback: bool = False
+) -> Assessor:
+    """The assessor the settings ask for: the rubric alone, or the rubric with a local or remote model."""
+    if kind == "rubric":
+        return RubricMatcher()
+    return CombinedAssessor(RubricMatcher(), build_judge(kind, options or ModelOptions()), feedback=feedback)
