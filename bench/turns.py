@@ -71,9 +71,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=50)
     args = parser.parse_args()
     rows = asyncio.run(run(args.learners))
-    print(
-    print(f"Conversation service, SQLite, {args.learners} learners, in-memory channel, outbox sent each turn")
-    )
+    print(f"Conversation service, SQLite, {args.learners} learners, in-memory channel")
     print(table(["turn", "count", "turns/s", "median ms", "p95 ms"], rows))
 
 
