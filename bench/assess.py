@@ -1,6 +1,6 @@
 """Time to assess one answer: rubric matcher, LLM cold (no prefix reuse), LLM with the fixed prompt reused.
 
-Run: `.venv/bin/python -m bench.assess [--answers 36] [--model PATH] [--models-dir models]`
+Run: `.venv/bin/python -m bench.assess [--answers 24] [--model PATH] [--models-dir models]`
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ async def run(answers: int, model: str | None, models_dir: Path) -> None:
 def main() -> None:
     """Parse arguments, run, print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--answers", type=int, default=36)
+    parser.add_argument("--answers", type=int, default=24)
     parser.add_argument(
         "--model", default=None, help="local folder or GGUF file; the bundled SmolLM2 if unset"
     )

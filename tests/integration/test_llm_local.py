@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lessons.combined import CombinedAssessor, build_assessor
+from lessons.combined import CombinedAssessor, ModelOptions, build_assessor
 from lessons.content import Library, load_library
 from lessons.evaluation import evaluate, find_checkpoint, load_labelled, render_table
 from lessons.guard import check_feedback
@@ -51,7 +51,7 @@ def test_the_bundled_model_loads_from_its_converted_copy(lm: LocalLM, models_dir
     assert (converted / "tokenizer.json").is_file()
     assert lm.name == BUNDLED_FILE
     assert lm.device.type == "cpu"
-    assert isinstance(build_assessor("llm", models_dir=models_dir), CombinedAssessor)
+    assert isinstance(build_assessor("llm", ModelOptions(models_dir=models_dir)), CombinedAssessor)
 
 
 async def test_verdicts_come_back_per_key_point_in_the_schema(lm: LocalLM, library: Library) -> None:
