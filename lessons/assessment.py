@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -43,6 +44,15 @@ class Assessment:
     def missing(self) -> list[str]:
         """Ids of the key points the answer lacks."""
         return [v.key_point for v in self.verdicts if not v.met]
+
+
+def could_flip(verdicts: Sequence[PointVerdict], doubtful: set[str], needed: int) -> bool:
+    """Whether the doubtful points, judged the other way, would change pass into fail or back."""
+    met = sum(v.met for v in verdicts)
+    met_doubtful = sum(v.met for v in verdicts if v.key_point in doubtful)
+    if met >= needed:
+        return met - met_doubtful < needed
+    return met + (len(doubtful) - met_doubtful) >= needed
 
 
 class Assessor(Protocol):

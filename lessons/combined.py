@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from lessons.assessment import Assessment, Assessor, PointVerdict
+from lessons.assessment import Assessment, Assessor, PointVerdict, could_flip
 from lessons.course import Checkpoint
 from lessons.guard import injection_signals
 from lessons.judging import YesNoJudge
@@ -24,16 +23,6 @@ class Thresholds:
 
     rubric_sure: float = 0.7
     llm_sure: float = 0.8
-
-
-def could_flip(verdicts: Sequence[PointVerdict], doubtful: set[str], needed: int) -> bool:
-    """Whether the doubtful points, judged the other way, would change pass into fail or back."""
-    met = sum(v.met for v in verdicts)
-    met_doubtful = sum(v.met for v in verdicts if v.key_point in doubtful)
-    passed = met >= needed
-    if passed:
-        return met - met_doubtful < needed
-    return met + (len(doubtful) - met_doubtful) >= needed
 
 
 class CombinedAssessor:

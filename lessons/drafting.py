@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from lessons.judging import LANGUAGE_NAMES, escape_answer
-from lessons.languages import Lang
+from lessons.languages import SCRIPT, Lang
 from lessons.normalize import normalize, scripts
 
 if TYPE_CHECKING:
@@ -53,13 +53,6 @@ STOPWORDS = {lang: frozenset(normalize(words).split()) for lang, words in _STOPW
 _CLAUSE = re.compile(r"[.,;:!?؟،؛…\n()\[\]\"«»—–-]+")
 _WORD = re.compile(r"\w+")
 _LIST_MARK = re.compile(r"^\s*(?:\d+[.)]|[-*•])\s*")
-_EXPECTED_SCRIPT = {
-    Lang.DARIJA: "arabic",
-    Lang.ARABIC: "arabic",
-    Lang.FRENCH: "latin",
-    Lang.ENGLISH: "latin",
-    Lang.TAMAZIGHT: "tifinagh",
-}
 
 
 @dataclass(frozen=True)
@@ -134,7 +127,7 @@ def is_question(text: str, explanation: str, lang: Lang) -> bool:
         3 <= len(words) <= 25
         and text.rstrip().endswith(("?", "؟"))
         and "\n" not in text.strip()
-        and scripts(text) <= {_EXPECTED_SCRIPT[lang]}
+        and scripts(text) <= {SCRIPT[lang]}
         and bool(about)
     )
 
@@ -145,7 +138,7 @@ def is_translation(text: str, source: str, target: Lang) -> bool:
     ratio = len(text) / max(len(source), 1)
     return (
         bool(text.strip())
-        and found == {_EXPECTED_SCRIPT[target]}
+        and found == {SCRIPT[target]}
         and normalize(text) != normalize(source)
         and 0.3 <= ratio <= 3.0
         and "<" not in text
@@ -188,8 +181,8 @@ class LLMDrafter:
     def _complete(
         self, system: str, head: str, data: str, tail: str, *, start: str = "", most: int = 0
     ) -> str:
-        ids = self.lm.encode_chat(system, head, f"<answer>\n{escape_answer(data)}\n</answer>\n", tail)
-        with self.lm.lock:
+        with self.lm.lock:  # fast tokenizers are not safe across threads either
+            ids = self.lm.encode_chat(system, head, f"<answer>\n{escape_answer(data)}\n</answer>\n", tail)
             return start + self.lm.generate(ids + self.lm.encode(start), most or self.max_new_tokens)
 
     def checkpoint(self, explanation: str, lang: Lang) -> CheckpointDraft:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from lessons.languages import Lang
+from lessons.languages import SCRIPT, Lang
 from lessons.normalize import normalize, scripts
 
 # Written against `normalize()`'s output: lower case, no accents, Arabic letter variants folded
@@ -45,13 +45,6 @@ def injection_signals(answer: str) -> list[str]:
 MAX_FEEDBACK_CHARS = 280
 """About twenty seconds when read aloud."""
 _MARKUP = re.compile(r"[<>*_`#|\[\]{}\\~]|https?:|www\.|&\w+;|^\s*(?:[-•]|\d+[.)])\s", re.MULTILINE)
-_SCRIPT = {
-    Lang.DARIJA: "arabic",
-    Lang.ARABIC: "arabic",
-    Lang.TAMAZIGHT: "tifinagh",
-    Lang.FRENCH: "latin",
-    Lang.ENGLISH: "latin",
-}
 _FUNCTION_WORDS: dict[Lang, frozenset[str]] = {
     Lang.FRENCH: frozenset(
         {"le", "la", "les", "de", "des", "une", "et", "est", "tu", "vous", "pas", "avec", "pour"}
@@ -76,7 +69,7 @@ def check_feedback(text: str, lang: Lang) -> str | None:
     if any(unicodedata.category(c) in {"Cc", "Cf", "Co", "Cs"} for c in text):
         return None
     words = text.casefold().replace("'", " ").replace("’", " ").split()
-    if not 12 <= len(text) <= MAX_FEEDBACK_CHARS or len(words) < 3 or scripts(text) != {_SCRIPT[lang]}:
+    if not 12 <= len(text) <= MAX_FEEDBACK_CHARS or len(words) < 3 or scripts(text) != {SCRIPT[lang]}:
         return None
     if lang in _FUNCTION_WORDS and not _reads_as(words, lang):
         return None

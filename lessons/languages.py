@@ -16,6 +16,15 @@ class Lang(StrEnum):
 REQUIRED: tuple[Lang, ...] = (Lang.DARIJA, Lang.ARABIC, Lang.FRENCH)
 """Every course carries at least these."""
 
+SCRIPT: dict[Lang, str] = {
+    Lang.DARIJA: "arabic",
+    Lang.ARABIC: "arabic",
+    Lang.FRENCH: "latin",
+    Lang.TAMAZIGHT: "tifinagh",
+    Lang.ENGLISH: "latin",
+}
+"""The script each language is written in here (Darija in Latin letters is matched, never generated)."""
+
 RTL: frozenset[Lang] = frozenset({Lang.DARIJA, Lang.ARABIC})
 
 FALLBACKS: dict[Lang, tuple[Lang, ...]] = {

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from lessons.assessment import Assessment, PointVerdict
+from lessons.assessment import Assessment, PointVerdict, could_flip
 from lessons.course import Checkpoint, KeyPoint
 from lessons.languages import Lang
 from lessons.normalize import normalize, same_word, scripts
@@ -121,10 +121,8 @@ class RubricMatcher:
         words = normalize(answer).split()
         verdicts = tuple(self.judge(kp, words) for kp in checkpoint.key_points)
         met = sum(v.met for v in verdicts)
-        doubtful = [v for v in verdicts if v.confidence < 0.7]
+        doubtful = {v.key_point for v in verdicts if v.confidence < 0.7}
         passed = met >= checkpoint.needed
-        flips = (not passed and met + len(doubtful) >= checkpoint.needed) or (
-            passed and met - sum(v.met for v in doubtful) < checkpoint.needed
-        )
+        flips = could_flip(verdicts, doubtful, checkpoint.needed)
         confidence = min(v.confidence for v in verdicts)
         return Assessment(verdicts, passed, confidence, "rubric", needs_review=flips)

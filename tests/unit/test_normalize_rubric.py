@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lessons.assessment import PointVerdict, could_flip
 from lessons.course import Checkpoint, KeyPoint
 from lessons.languages import Lang
 from lessons.normalize import normalize
@@ -87,3 +88,24 @@ async def test_answer_in_a_script_the_rubric_lacks_goes_to_a_person() -> None:
     assessment = await RubricMatcher().assess(CHECKPOINT, "ⵙ ⵓⵣⴷⴷⵉⵔ ⵏ ⵓⵣⵍⵍⵉⵊ", Lang.TAMAZIGHT)
     assert assessment.needs_review
     assert not assessment.passed
+
+
+@pytest.mark.parametrize(
+    ("met", "doubtful", "needed", "flips"),
+    [
+        (
+            (True, False, False),
+            {"a"},
+            2,
+            False,
+        ),  # doubting a point already met cannot lift a fail into a pass
+        ((True, False, False), {"b"}, 2, True),  # doubting a missing point can
+        ((True, True, False), {"a"}, 2, True),  # a pass resting on a doubtful point can fall
+        ((True, True, True), {"a"}, 2, False),  # a pass with a point to spare stands
+    ],
+)
+def test_only_doubt_that_could_change_the_outcome_asks_for_a_person(
+    met: tuple[bool, ...], doubtful: set[str], needed: int, flips: bool
+) -> None:
+    verdicts = [PointVerdict(k, m, 0.9) for k, m in zip("abc", met, strict=True)]
+    assert could_flip(verdicts, doubtful, needed) is flips
