@@ -2,9 +2,12 @@
 
 Both bots long-poll the same fake Bot API, run in a process of its own so it takes no time from the bot's.
 Handling time is measured by the fake: from handing the update out (getUpdates) to receiving the first reply.
-Neither bot is rate limited (the limiter would measure Telegram's rules, not our cost).
+CPU time is the bot process's own (`process_time`), so it counts neither the fake's work nor time the machine
+gave to others. The two bots take turns for a few rounds, so a machine that gets slower or faster during the
+run weighs on both alike. Neither bot is rate limited (the limiter would measure Telegram's rules, not our
+cost).
 
-Run: `.venv/bin/python -m bench.telegram [--learners 40] [--profile]`
+Run: `.venv/bin/python -m bench.telegram [--learners 40] [--rounds 3] [--profile]`
 """
 
 from __future__ import annotations
@@ -93,6 +96,7 @@ def _text(chat: int, text: str) -> dict[str, Any]:
 async def measure(fake: Fake, chats: list[int], texts: list[str]) -> dict[str, list[float]]:
     """Each text a turn per chat: one chat at a time (latency), then all chats at once (throughput)."""
     half = len(chats) // 2
+    cpu = time.process_time()
     sequential: list[float] = []
     for chat in chats[:half]:
         for text in texts:
@@ -104,10 +108,13 @@ async def measure(fake: Fake, chats: list[int], texts: list[str]) -> dict[str, l
         times, wall = await fake.turns(dict.fromkeys(chats[half:], text))
         burst += times
         walls.append(wall)
-    return {"one at a time": sequential, "all at once": burst, "walls": walls}
+    cpu = time.process_time() - cpu
+    return {"one at a time": sequential, "all at once": burst, "walls": walls, "cpu": [cpu / len(chats) / 2]}
 
 
-async def ours(fake: Fake, learners: int, profile: cProfile.Profile | None) -> dict[str, list[float]]:
+async def ours(
+    fake: Fake, learners: int, profile: cProfile.Profile | None, first_chat: int = 20_000
+) -> dict[str, list[float]]:
     """Learners at a checkpoint answer by text, wrong then right, through PTB, our service and the outbox."""
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(
@@ -127,7 +134,7 @@ async def ours(fake: Fake, learners: int, profile: cProfile.Profile | None) -> d
         checkpoint = lesson.steps[at].checkpoint
         assert checkpoint is not None
         right = " ; ".join(kp.phrasings[Lang.FRENCH][0] for kp in checkpoint.key_points)
-        chats = [20_000 + n for n in range(learners)]
+        chats = [first_chat + n for n in range(learners)]
         for chat in chats:  # set up straight through the service: not measured
             for n, data in enumerate(("Bonjour", *ONBOARDING, *["next"] * at)):
                 kind = "text" if n == 0 else "button"
@@ -145,7 +152,7 @@ async def ours(fake: Fake, learners: int, profile: cProfile.Profile | None) -> d
     return results
 
 
-async def echo(fake: Fake, learners: int) -> dict[str, list[float]]:
+async def echo(fake: Fake, learners: int, first_chat: int = 40_000) -> dict[str, list[float]]:
     """A bare python-telegram-bot echo bot: the Updater's polling, one handler, `reply_text`."""
 
     async def reply(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
@@ -165,15 +172,19 @@ async def echo(fake: Fake, learners: int) -> dict[str, list[float]]:
         assert application.updater is not None
         await application.updater.start_polling(poll_interval=0, timeout=10)
         await application.start()
-        results = await measure(fake, [40_000 + n for n in range(learners)], ["je ne sais pas", "x"])
+        results = await measure(fake, [first_chat + n for n in range(learners)], ["je ne sais pas", "x"])
         await application.updater.stop()
         await application.stop()
     return results
 
 
+def rate(results: dict[str, list[float]]) -> float:
+    """Updates per second, all chats at once."""
+    return len(results["all at once"]) / sum(results["walls"])
+
+
 def rows(name: str, results: dict[str, list[float]]) -> list[list[object]]:
     """Table rows for one bot."""
-    burst = results["all at once"]
     out: list[list[object]] = []
     for phase in ("one at a time", "all at once"):
         samples = results[phase]
@@ -184,27 +195,40 @@ def rows(name: str, results: dict[str, list[float]]) -> list[list[object]]:
                 len(samples),
                 f"{median(samples) * 1000:.1f}",
                 f"{percentile(samples, 95) * 1000:.1f}",
-                "",
             ]
         )
-    out[-1][-1] = f"{len(burst) / sum(results['walls']):.0f}"
+    out[0] += ["", f"{median(results['cpu']) * 1000:.2f}"]
+    out[1] += [f"{rate(results):.0f}", ""]
     return out
 
 
-async def run(learners: int, profile: cProfile.Profile | None) -> list[list[object]]:
-    """Both bots against fresh fakes."""
-    async with fake_server() as fake:
-        mine = await ours(fake, learners, profile)
-    async with fake_server() as fake:
-        bare = await echo(fake, learners)
+async def run(learners: int, rounds: int, profile: cProfile.Profile | None) -> list[list[object]]:
+    """Both bots in turn, each round against fresh fakes; samples of all rounds pooled."""
+    mine: dict[str, list[float]] = {}
+    bare: dict[str, list[float]] = {}
+    for n in range(rounds):
+        for pooled, bot in ((mine, ours), (bare, echo))[:: 1 if n % 2 == 0 else -1]:
+            async with fake_server() as fake:
+                if bot is ours:
+                    result = await ours(fake, learners, profile, first_chat=20_000 + 1000 * n)
+                else:
+                    result = await echo(fake, learners, first_chat=40_000 + 1000 * n)
+            for key, values in result.items():
+                pooled.setdefault(key, []).extend(values)
     ratio_p95 = percentile(mine["one at a time"], 95) / percentile(bare["one at a time"], 95)
-    ratio_rate = (len(bare["all at once"]) / sum(bare["walls"])) / (
-        len(mine["all at once"]) / sum(mine["walls"])
-    )
+    ratio_cpu = median(mine["cpu"]) / median(bare["cpu"])
     return [
         *rows("maalem", mine),
         *rows("PTB echo", bare),
-        ["ours / echo", "cost per update", "", "", f"{ratio_p95:.1f}× (p95)", f"{ratio_rate:.1f}× (1/rate)"],
+        [
+            "ours / echo",
+            "cost per update",
+            "",
+            "",
+            f"{ratio_p95:.1f}× (p95)",
+            f"{rate(bare) / rate(mine):.1f}× (1/rate)",
+            f"{ratio_cpu:.1f}× (CPU)",
+        ],
     ]
 
 
@@ -237,15 +261,19 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--learners", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3, help="turns each bot takes (alternating)")
     parser.add_argument("--profile", action="store_true", help="profile our bot's measured turns (cProfile)")
     args = parser.parse_args()
     profile = cProfile.Profile() if args.profile else None
-    result = asyncio.run(run(args.learners, profile))
-    print(f"Text turns on Telegram (fake Bot API in its own process), {args.learners} chats per bot")
-    print(table(["bot", "turns", "count", "median ms", "p95 ms", "updates/s"], result))
+    result = asyncio.run(run(args.learners, args.rounds, profile))
+    print(
+        f"Text turns on Telegram (fake Bot API in its own process), {args.learners} chats per bot and round, "
+        f"{args.rounds} rounds"
+    )
+    print(table(["bot", "turns", "count", "median ms", "p95 ms", "updates/s", "CPU ms/update"], result))
     if profile:
         print("\nWhere our time goes, CPU ms per text turn (under cProfile, which slows everything ~2×)")
-        print(table(["step", "ms/turn"], where_time_goes(profile, 2 * args.learners)))
+        print(table(["step", "ms/turn"], where_time_goes(profile, 2 * args.learners * args.rounds)))
 
 
 if __name__ == "__main__":

@@ -4,52 +4,94 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.i18n import without_bidi_marks
 from bot.logs import redact
 from bot.messages import Outgoing, Sender, Undeliverable
-from progress.models import OutboundMessage, utcnow
+from progress.db import begin
+from progress.models import Base, OutboundMessage, utcnow
 from speech.types import Speaker
 
 log = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 5
+CONCURRENT_CHATS = 8
+"""Chats sent to at once in a flush (the channel's rate limiter still paces the requests)."""
+
+_OUTBOX = Base.metadata.tables[OutboundMessage.__tablename__]
+_CLAIM = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.status == "pending")
+    .values(status="sending")
+    .returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.chat_id, _OUTBOX.c.payload)
+)
+_CLAIM_CHANNEL = _CLAIM.where(_OUTBOX.c.channel == bindparam("on_channel"))
+_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
+    .values(status="sent", sent_at=bindparam("at"))
+)
+_RELEASE = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
+    .values(status="pending")
+)
 
 
 class Outbox:
-    """Sends pending replies in order, per channel, marking each sent once delivered."""
+    """Sends pending replies, each chat's in order, chats side by side; each is marked sent once delivered."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], senders: Mapping[str, Sender], speaker: Speaker | None = None
+        self,
+        sessions: sessionmaker[Session],
+        senders: Mapping[str, Sender],
+        speaker: Speaker | None = None,
+        *,
+        concurrency: int = CONCURRENT_CHATS,
     ) -> None:
         self.sessions = sessions
         self.senders = dict(senders)
         self.speaker = speaker
+        self.concurrency = concurrency
 
     async def flush(self, channel: str | None = None) -> int:
         """Send what is pending (on one channel, or all); returns how many were sent."""
-        rows = self._claim(channel)
-        sent = 0
-        blocked: set[tuple[str, str]] = set()
-        for row_id, row_channel, chat_id, payload in rows:
-            sender = self.senders.get(row_channel)
-            if sender is None or (row_channel, chat_id) in blocked:
-                self._set(row_id, "sending", "pending")
-                continue
+        chats: defaultdict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for row_id, row_channel, chat_id, payload in self._claim(channel):
+            chats[row_channel, chat_id].append((row_id, payload))
+        if len(chats) == 1:
+            [((row_channel, _), rows)] = chats.items()
+            return await self._send_chat(row_channel, rows)
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def chat(row_channel: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
+            async with slots:
+                return await self._send_chat(row_channel, rows)
+
+        sent = await asyncio.gather(*(chat(row_channel, rows) for (row_channel, _), rows in chats.items()))
+        return sum(sent)
+
+    async def _send_chat(self, channel: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
+        """One chat's replies in order; after a failure the rest wait for the next flush (order is kept)."""
+        sender = self.senders.get(channel)
+        if sender is None:  # no sender in this process (yet): left for one that has it
+            self._release([row_id for row_id, _ in rows])
+            return 0
+        for done, (row_id, payload) in enumerate(rows):
             try:
                 await sender.send(await self._spoken(Outgoing.from_json(payload)))
             except Exception as exc:
-                blocked.add((row_channel, chat_id))  # later replies to this chat wait, so order is kept
                 self._failed(row_id, exc)
-                continue
-            self._set(row_id, "sending", "sent")
-            sent += 1
-        return sent
+                self._release([row_id for row_id, _ in rows[done + 1 :]])
+                return done
+            self._sent(row_id)
+        return len(rows)
 
     async def _spoken(self, message: Outgoing) -> Outgoing:
         """Add a voice note to a message the learner wants read aloud; text alone when it cannot be spoken."""
@@ -63,44 +105,30 @@ class Outbox:
             return message
         return replace(message, voice=str(voice))
 
-    def _claim(self, channel: str | None) -> list[tuple[int, str, str, dict[str, Any]]]:
+    def _claim(self, channel: str | None) -> list[Row[tuple[int, str, str, dict[str, Any]]]]:
         """Mark pending rows as being sent, in one statement, so no other sender takes them too."""
-        query = (
-            update(OutboundMessage)
-            .where(OutboundMessage.status == "pending")
-            .values(status="sending")
-            .returning(
-                OutboundMessage.id, OutboundMessage.channel, OutboundMessage.chat_id, OutboundMessage.payload
-            )
-        )
-        if channel:
-            query = query.where(OutboundMessage.channel == channel)
-        with self.sessions() as session:
-            rows = [tuple(row) for row in session.execute(query)]
-            session.commit()
+        with begin(self.sessions) as connection:
+            if channel:
+                rows = connection.execute(_CLAIM_CHANNEL, {"on_channel": channel}).all()
+            else:
+                rows = connection.execute(_CLAIM).all()
         return sorted(rows)
 
     def recover(self) -> None:
         """After a crash, replies caught mid-send are sent again (at least once beats never)."""
         with self.sessions() as session:
-            session.execute(
-                update(OutboundMessage).where(OutboundMessage.status == "sending").values(status="pending")
-            )
+            session.execute(update(_OUTBOX).where(_OUTBOX.c.status == "sending").values(status="pending"))
             session.commit()
 
-    def _set(self, row_id: int, old: str, new: str) -> bool:
-        """Move a row from `old` to `new` status; False when another sender got there first."""
-        with self.sessions() as session:
-            values: dict[str, object] = {"status": new}
-            if new == "sent":
-                values["sent_at"] = utcnow()
-            result = session.execute(
-                update(OutboundMessage)
-                .where(OutboundMessage.id == row_id, OutboundMessage.status == old)
-                .values(**values)
-            )
-            session.commit()
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+    def _sent(self, row_id: int) -> None:
+        with begin(self.sessions) as connection:
+            connection.execute(_SENT, {"row": row_id, "at": utcnow()})
+
+    def _release(self, row_ids: list[int]) -> None:
+        """Rows this flush took but did not send go back to pending."""
+        if row_ids:
+            with begin(self.sessions) as connection:
+                connection.execute(_RELEASE, [{"row": row_id} for row_id in row_ids])
 
     def _failed(self, row_id: int, exc: Exception) -> None:
         with self.sessions() as session:

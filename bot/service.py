@@ -6,13 +6,13 @@ import asyncio
 import logging
 import shutil
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.i18n import Catalog
@@ -42,8 +42,10 @@ from lessons.tutor import (
     Tutor,
 )
 from progress.certificates import issue_certificate
+from progress.db import begin, insert_new
 from progress.models import (
     Answer,
+    Base,
     ChannelIdentity,
     Enrolment,
     InboundMessage,
@@ -63,6 +65,31 @@ COMMANDS = ("start", "help", "courses", "progress", "pause", "language", "spoken
 VOICE_KINDS = frozenset({"voice", "audio", "video_note"})
 MAX_TRIES = 3
 """A message whose slow work (download, transcription) fails this often gets an apology and a person."""
+TOUCH_EVERY = timedelta(minutes=1)
+""""Last seen" times are written at most this often: minutes are precise enough for reminders and windows."""
+
+# The statements of every turn, built once: Core statements skip the ORM's per-call work.
+_INBOUND = Base.metadata.tables[InboundMessage.__tablename__]
+_CLAIM = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("inbound_id"), _INBOUND.c.status == "received")
+    .values(status="done", processed_at=bindparam("at"), user_id=bindparam("uid"))
+)
+_FAILED = (
+    update(_INBOUND)
+    .where(_INBOUND.c.id == bindparam("inbound_id"))
+    .values(status="failed", error=bindparam("reason"))
+)
+_QUEUE = insert(Base.metadata.tables[OutboundMessage.__tablename__])
+_IDENTITY = (
+    select(ChannelIdentity)
+    .options(joinedload(ChannelIdentity.user))
+    .where(ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.external_id == bindparam("chat"))
+)
+_ENROLMENT = select(Enrolment).where(
+    Enrolment.user_id == bindparam("uid"), Enrolment.course_id == bindparam("course")
+)
+_STEPS = Base.metadata.tables[StepProgress.__tablename__]
 
 
 @dataclass
@@ -100,13 +127,17 @@ class Context:
     """What one unit of work knows while it handles a message."""
 
     session: Session
-    inbound: InboundMessage
+    inbound_id: int
     message: Incoming
     user: User
     work: dict[str, object]
     replies: list[Outgoing] = field(default_factory=list)
     enrolments: dict[str, Enrolment | None] = field(default_factory=dict)
     """Enrolments looked up in this unit of work, by course id (they stay live ORM objects)."""
+    answer: Answer | None = None
+    """The answer row a voice note made in this unit of work, graded once transcribed."""
+    failed: str | None = None
+    """Why the message ends for a person to look at (slow work failed every try)."""
 
     @property
     def lang(self) -> Lang:
@@ -143,23 +174,29 @@ class Service:
         self.flows: list[Flow] = []
         """Extra conversations (a master teaching) that take a message before the learner's journey."""
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._record = insert_new(sessions, _INBOUND, "channel", "platform_id").returning(_INBOUND.c.id)
+        """Saves a delivery unless its key is known (its id, or no row)."""
+        self._step_done = insert_new(sessions, _STEPS, "user_id", "course_id", "lesson_id", "step_id")
 
     def record(self, message: Incoming) -> int | None:
         """Save a received message; None when this delivery was seen before."""
-        with self.sessions() as session:
-            inbound = InboundMessage(
-                channel=message.channel,
-                platform_id=message.message_id,
-                chat_id=message.chat_id,
-                payload=message.to_json(),
-            )
-            session.add(inbound)
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return None
-            return inbound.id
+        return self.record_all([message])[0]
+
+    def record_all(self, messages: Sequence[Incoming]) -> list[int | None]:
+        """Save received messages in one transaction: each one's id, or None for a delivery seen before."""
+        with begin(self.sessions) as connection:
+            return [
+                connection.execute(
+                    self._record,
+                    {
+                        "channel": message.channel,
+                        "platform_id": message.message_id,
+                        "chat_id": message.chat_id,
+                        "payload": message.to_json(),
+                    },
+                ).scalar()
+                for message in messages
+            ]
 
     async def handle(self, message: Incoming) -> list[Outgoing]:
         """Record and process a message; the replies are also left in the outbox for the channel to send."""
@@ -167,31 +204,31 @@ class Service:
         if inbound_id is None:
             log.info("duplicate delivery on %s ignored", message.channel)
             return []
-        return await self.process(inbound_id)
+        return await self.process(inbound_id, message)
 
     async def resume(self) -> list[Outgoing]:
         """Process every message saved but not yet handled (after a crash or restart), oldest first."""
         with self.sessions() as session:
-            ids = session.scalars(
-                select(InboundMessage.id)
+            rows = session.execute(
+                select(InboundMessage.id, InboundMessage.payload)
                 .where(InboundMessage.status == "received")
                 .order_by(InboundMessage.id)
             ).all()
         replies: list[Outgoing] = []
-        for inbound_id in ids:
-            replies += await self.process(inbound_id)
+        for inbound_id, payload in rows:
+            replies += await self.process(inbound_id, Incoming.from_json(payload))
         return replies
 
-    async def process(self, inbound_id: int) -> list[Outgoing]:
-        """Handle one saved message in one transaction; slow work happens between attempts, never inside."""
-        with self.sessions() as session:
-            chat = session.get(InboundMessage, inbound_id)
-            key = f"{chat.channel}:{chat.chat_id}" if chat else ""
-        async with self._locks[key]:
+    async def process(self, inbound_id: int, message: Incoming) -> list[Outgoing]:
+        """Handle a recorded message in one transaction; slow work happens between attempts, never inside.
+
+        Messages from one chat are handled in the order they arrive, one at a time.
+        """
+        async with self._locks[f"{message.channel}:{message.chat_id}"]:
             work: dict[str, object] = {}
             while True:
                 try:
-                    return self._unit_of_work(inbound_id, work)
+                    return self._unit_of_work(inbound_id, message, work)
                 except Pending as pending:
                     work[pending.key] = await self._slow(inbound_id, pending)
 
@@ -216,47 +253,47 @@ class Service:
                 await asyncio.sleep(0.2 * 2**attempt)
         return error
 
-    def _unit_of_work(self, inbound_id: int, work: dict[str, object]) -> list[Outgoing]:
+    def _unit_of_work(self, inbound_id: int, message: Incoming, work: dict[str, object]) -> list[Outgoing]:
         with self.sessions() as session:
-            claimed = session.execute(
-                update(InboundMessage)
-                .where(InboundMessage.id == inbound_id, InboundMessage.status == "received")
-                .values(status="done", processed_at=utcnow())
-            )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            now = utcnow()
+            user = self._user(session, message, now)
+            claim = {"inbound_id": inbound_id, "at": now, "uid": user.id}
+            if session.execute(_CLAIM, claim).rowcount != 1:  # type: ignore[attr-defined]
+                session.rollback()  # processed already (a second worker, or a resumed message)
                 return []
-            inbound = session.get_one(InboundMessage, inbound_id)
-            message = Incoming.from_json(inbound.payload)
-            user = self._user(session, message)
-            inbound.user_id = user.id
-            ctx = Context(session, inbound, message, user, work)
+            ctx = Context(session, inbound_id, message, user, work)
             self._dispatch(ctx)
-            user.last_active_at = utcnow()
-            for out in ctx.replies:
-                session.add(
-                    OutboundMessage(
-                        inbound_id=inbound.id,
-                        user_id=user.id if user in session else None,
-                        channel=message.channel,
-                        chat_id=out.chat_id,
-                        payload=out.to_json(),
-                    )
-                )
+            if ctx.failed:
+                session.execute(_FAILED, {"inbound_id": inbound_id, "reason": ctx.failed})
+            if user in session:  # not erased by this message
+                _touch(user, "last_active_at", now)
+            if ctx.replies:
+                user_id = user.id if user in session else None
+                rows = [
+                    {
+                        "inbound_id": inbound_id,
+                        "user_id": user_id,
+                        "channel": message.channel,
+                        "chat_id": out.chat_id,
+                        "payload": out.to_json(),
+                    }
+                    for out in ctx.replies
+                ]
+                session.flush()  # the rows the replies refer to exist first
+                session.execute(_QUEUE, rows)
             session.commit()
             return ctx.replies
 
-    def _user(self, session: Session, message: Incoming) -> User:
-        identity = session.scalar(
-            select(ChannelIdentity)
-            .options(joinedload(ChannelIdentity.user))
-            .where(ChannelIdentity.channel == message.channel, ChannelIdentity.external_id == message.chat_id)
-        )
+    def _user(self, session: Session, message: Incoming, now: datetime) -> User:
+        identity = session.scalar(_IDENTITY, {"channel": message.channel, "chat": message.chat_id})
         if identity is None:
             user = User(display_name=message.name[:200])
-            identity = ChannelIdentity(channel=message.channel, external_id=message.chat_id, user=user)
+            identity = ChannelIdentity(
+                channel=message.channel, external_id=message.chat_id, user=user, last_inbound_at=now
+            )
             session.add_all([user, identity])
             session.flush()
-        identity.last_inbound_at = utcnow()
+        _touch(identity, "last_inbound_at", now)
         return identity.user
 
     def notify(
@@ -486,8 +523,8 @@ class Service:
     def _fetch(self, ctx: Context) -> Path | None:
         media = ctx.message.media
         assert media is not None
-        dest = self.data_dir / "audio" / str(ctx.user.id) / f"{ctx.inbound.id}.{media.kind}"
-        key = f"fetch:{ctx.inbound.id}"
+        dest = self.data_dir / "audio" / str(ctx.user.id) / f"{ctx.inbound_id}.{media.kind}"
+        key = f"fetch:{ctx.inbound_id}"
         if key not in ctx.work:
             fetcher = self.fetchers.get(ctx.message.channel)
             if fetcher is None:
@@ -505,7 +542,7 @@ class Service:
         return dest
 
     def _transcribe(self, ctx: Context, path: Path) -> Transcript | None:
-        key = f"transcribe:{ctx.inbound.id}"
+        key = f"transcribe:{ctx.inbound_id}"
         transcriber = self.transcriber
         assert transcriber is not None
         if key not in ctx.work:
@@ -527,8 +564,7 @@ class Service:
 
     def _failed_slow_work(self, ctx: Context, key: str) -> None:
         """Slow work failed every try: one apology, and the message is marked for a person."""
-        ctx.inbound.status = "failed"
-        ctx.inbound.error = key
+        ctx.failed = key
         self.say(ctx, key)
 
     def _stored_answer(self, ctx: Context, path: Path) -> Answer:
@@ -538,14 +574,14 @@ class Service:
         step = course.lesson(position.lesson_id).steps[position.step]
         answer = Answer(
             user_id=ctx.user.id,
-            inbound_id=ctx.inbound.id,
+            inbound_id=ctx.inbound_id,
             course_id=course.id,
             lesson_id=position.lesson_id,
             step_id=step.id,
             audio_path=str(path),
         )
         ctx.session.add(answer)
-        ctx.session.flush()
+        ctx.answer = answer
         return answer
 
     def show_courses(self, ctx: Context, *, greet: bool = False) -> None:
@@ -576,9 +612,8 @@ class Service:
         if course is None:
             return None
         if course.id not in ctx.enrolments:
-            ctx.enrolments[course.id] = ctx.session.scalar(
-                select(Enrolment).where(Enrolment.user_id == ctx.user.id, Enrolment.course_id == course.id)
-            )
+            found = {"uid": ctx.user.id, "course": course.id}
+            ctx.enrolments[course.id] = ctx.session.scalar(_ENROLMENT, found)
         enrolment = ctx.enrolments[course.id]
         if enrolment is None:
             return None
@@ -610,23 +645,8 @@ class Service:
     def _apply(self, ctx: Context, course: Course, enrolment: Enrolment, effect: object) -> None:
         session, user = ctx.session, ctx.user
         if isinstance(effect, StepDone):
-            exists = session.scalar(
-                select(StepProgress.id).where(
-                    StepProgress.user_id == user.id,
-                    StepProgress.course_id == course.id,
-                    StepProgress.lesson_id == effect.lesson_id,
-                    StepProgress.step_id == effect.step_id,
-                )
-            )
-            if exists is None:
-                session.add(
-                    StepProgress(
-                        user_id=user.id,
-                        course_id=course.id,
-                        lesson_id=effect.lesson_id,
-                        step_id=effect.step_id,
-                    )
-                )
+            done = {"user_id": user.id, "course_id": course.id, "lesson_id": effect.lesson_id}
+            session.execute(self._step_done, {**done, "step_id": effect.step_id})  # once, however often
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
             issue_certificate(session, self.library, user, course)
@@ -646,11 +666,11 @@ class Service:
             raise TypeError(effect)
 
     def _record_answer(self, ctx: Context, course: Course, effect: AnswerGiven) -> None:
-        answer = ctx.session.scalar(select(Answer).where(Answer.inbound_id == ctx.inbound.id))
+        answer = ctx.answer
         if answer is None:
             answer = Answer(
                 user_id=ctx.user.id,
-                inbound_id=ctx.inbound.id,
+                inbound_id=ctx.inbound_id,
                 course_id=course.id,
                 lesson_id=effect.lesson_id,
                 step_id=effect.step_id,
@@ -662,8 +682,8 @@ class Service:
         answer.passed = None if effect.review else assessment.passed
         answer.graded_by = assessment.decided_by
         answer.confidence = assessment.confidence
-        ctx.session.flush()
         if effect.review:
+            ctx.session.flush()  # the answer's id
             reason = "uncertain" if assessment.needs_review else "repeated_failure"
             ctx.session.add(ReviewItem(answer_id=answer.id, reason=reason))
 
@@ -681,6 +701,13 @@ class Service:
         shutil.rmtree(self.data_dir / "certificates" / str(ctx.user.id), ignore_errors=True)
         text = self.catalog.t(lang, "privacy.forgotten")
         ctx.replies.append(Outgoing(ctx.message.chat_id, text, lang.value, rtl=lang in RTL))
+
+
+def _touch(row: User | ChannelIdentity, attribute: str, now: datetime) -> None:
+    """Set a "last seen" time unless it is recent (every turn would otherwise write it)."""
+    seen: datetime | None = getattr(row, attribute)
+    if seen is None or now - seen >= TOUCH_EVERY:
+        setattr(row, attribute, now)
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

@@ -249,7 +249,7 @@ class TeachFlow:
 
     def _drafted(self, service: Service, ctx: Context, explanation: str) -> Drafted:
         """A checkpoint drafted from the master's words (slow: asked for with `Pending`), never failing."""
-        key = f"draft:{ctx.inbound.id}"
+        key = f"draft:{ctx.inbound_id}"
         lang = ctx.lang
         if key not in ctx.work:
             drafter = self.drafter

@@ -29,6 +29,12 @@ def _target(phrasing: str) -> tuple[str, ...]:
     return tuple(normalize(phrasing).split())
 
 
+@lru_cache(maxsize=8192)
+def _scripts(phrasing: str) -> frozenset[str]:
+    """A phrasing's writing systems, found once."""
+    return frozenset(scripts(phrasing))
+
+
 def best_match(key_point: KeyPoint, words: list[str]) -> Match:
     """Slide each phrasing over the answer's normalised words and keep the closest window.
 
@@ -104,13 +110,9 @@ class RubricMatcher:
 
     def assess_now(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
         """Per-key-point verdicts; doubtful points that could change the outcome ask for a person."""
-        known = {
-            s
-            for kp in checkpoint.key_points
-            for items in kp.phrasings.values()
-            for p in items
-            for s in scripts(p)
-        }
+        known = frozenset().union(
+            *(_scripts(p) for kp in checkpoint.key_points for items in kp.phrasings.values() for p in items)
+        )
         written = scripts(answer)
         if written and not written & known:
             unread = tuple(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -58,3 +60,17 @@ def upgrade(url: str) -> None:
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions that keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def begin(sessions: sessionmaker[Session]) -> AbstractContextManager[Connection]:
+    """A short transaction on the sessions' database without an ORM session (for the statements of every
+    turn, where the session's own work would cost more than the statement); committed on leaving."""
+    engine: Engine = sessions.kw["bind"]
+    return engine.begin()
+
+
+def insert_new(sessions: sessionmaker[Session], table: Table, *key: str) -> sqlite.Insert | postgresql.Insert:
+    """An INSERT that skips a row whose `key` is taken (`ON CONFLICT DO NOTHING`: SQLite and PostgreSQL)."""
+    engine: Engine = sessions.kw["bind"]
+    new = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
+    return new.on_conflict_do_nothing(index_elements=list(key))

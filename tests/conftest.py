@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from bot.terminal import LocalFileFetcher
+from progress.db import make_engine
 from tests.postgres import postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +71,25 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
         if name.startswith("MAALEM_"):
             monkeypatch.delenv(name)
     return Settings(data_dir=tmp_path / "data", content_dir=CONTENT, models_dir=tmp_path / "models")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, settings: Settings) -> Iterator[str]:
+    """A fresh database on each backend (PostgreSQL when the machine has it)."""
+    if request.param == "sqlite":
+        yield settings.resolved_database_url()
+        return
+    server = make_url(request.getfixturevalue("postgres_url"))
+    name = f"test_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(server.render_as_string(hide_password=False)).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -14,6 +14,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.app import App
+from bot.messages import Incoming
 from bot.outbox import Outbox
 from bot.service import COMMANDS
 from bot.settings import Settings
@@ -81,6 +82,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
         .rate_limiter(ChatRateLimiter(settings.telegram_chat_rate, overall=settings.telegram_send_rate))
+        .connection_pool_size(8)
         .updater(None)
         .build()
     )
@@ -173,23 +175,32 @@ class TelegramChannel:
 
         Returns the inbound id, or None for a second delivery or an update that is nothing for us.
         """
-        incoming = to_incoming(update, self.key)
-        inbound_id = self.app.service.record(incoming) if incoming else None
-        if incoming and inbound_id is None:
-            log.debug("update %d was already received", update.update_id)
-        if inbound_id is not None or update.callback_query is not None:
-            self.background.spawn(self._handle(update.callback_query, inbound_id))
-        return inbound_id
+        return self.receive_all([update])[0]
+
+    def receive_all(self, updates: Sequence[Update]) -> list[int | None]:
+        """`receive` for a batch of updates, saved in one transaction: all of them or, on an error, none."""
+        incoming = [to_incoming(update, self.key) for update in updates]
+        saved = iter(self.app.service.record_all([message for message in incoming if message]))
+        ids = []
+        for update, message in zip(updates, incoming, strict=True):
+            inbound_id = next(saved) if message else None
+            if message and inbound_id is None:
+                log.debug("update %d was already received", update.update_id)
+            received = (inbound_id, message) if inbound_id is not None and message else None
+            if received or update.callback_query is not None:
+                self.background.spawn(self._handle(update.callback_query, received))
+            ids.append(inbound_id)
+        return ids
 
     async def settle(self) -> None:
         """Wait until everything received so far is processed and sent (tests, benchmarks)."""
         await self.background.drain()
 
-    async def _handle(self, query: CallbackQuery | None, inbound_id: int | None) -> None:
+    async def _handle(self, query: CallbackQuery | None, received: tuple[int, Incoming] | None) -> None:
         if query is not None:
-            await self._acknowledge(query, first=inbound_id is not None)
-        if inbound_id is not None:
-            await self.app.service.process(inbound_id)
+            await self._acknowledge(query, first=received is not None)
+        if received is not None:
+            await self.app.service.process(*received)
             await self.delivery.flush()
 
     async def _acknowledge(self, query: CallbackQuery, *, first: bool) -> None:

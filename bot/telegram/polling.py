@@ -55,8 +55,7 @@ async def poll(channel: TelegramChannel, *, wait: int = 30, limit: int = 100) ->
             updates = await bot.get_updates(
                 offset=offset, timeout=wait, limit=limit, allowed_updates=list(ALLOWED_UPDATES)
             )
-            for update in updates:
-                channel.receive(update)
+            channel.receive_all(updates)
         except InvalidToken:
             raise
         except TelegramError as exc:

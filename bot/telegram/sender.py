@@ -51,6 +51,8 @@ class TelegramSender:
         """Files under this folder (the course packs) are uploaded once, then sent by Telegram's file id."""
         self.failures = 0
         """Sends that raised so far: the delivery loop retries later when this grows."""
+        self._file_ids: dict[str, str] = {}
+        """File ids known to this process, in front of the table (a lesson's video goes to every learner)."""
 
     async def send(self, message: Outgoing) -> None:
         """Send the media (captioned), the rest of the text, then the voice note; raise when a call fails."""
@@ -125,14 +127,20 @@ class TelegramSender:
         return f"{resolved.relative_to(self.reusable)}:{stat.st_size}:{stat.st_mtime_ns}"[-300:]
 
     def _cached(self, key: str) -> str | None:
-        with self.sessions() as session:
-            return session.scalar(
-                select(MediaUpload.platform_file_id).where(
-                    MediaUpload.channel == CHANNEL, MediaUpload.media_key == key
+        if key not in self._file_ids:
+            with self.sessions() as session:
+                file_id = session.scalar(
+                    select(MediaUpload.platform_file_id).where(
+                        MediaUpload.channel == CHANNEL, MediaUpload.media_key == key
+                    )
                 )
-            )
+            if file_id is None:
+                return None
+            self._file_ids[key] = file_id
+        return self._file_ids[key]
 
     def _remember(self, key: str, file_id: str) -> None:
+        self._file_ids[key] = file_id
         with self.sessions() as session:
             session.add(MediaUpload(channel=CHANNEL, media_key=key, platform_file_id=file_id))
             try:
@@ -141,6 +149,7 @@ class TelegramSender:
                 session.rollback()
 
     def _forget(self, key: str) -> None:
+        self._file_ids.pop(key, None)
         with self.sessions() as session:
             session.execute(
                 delete(MediaUpload).where(MediaUpload.channel == CHANNEL, MediaUpload.media_key == key)

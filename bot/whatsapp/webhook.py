@@ -89,13 +89,14 @@ class Webhook:
         except ValueError:
             return Response(status_code=400)
         self._statuses(batch)
-        recorded: list[tuple[str, int]] = []
+        recorded: list[tuple[int, Incoming]] = []
         wamids: list[str] = []
         try:
             for item in batch.received:
-                inbound_id = self.app.service.record(self._pressed(item.message))
+                message = self._pressed(item.message)
+                inbound_id = self.app.service.record(message)
                 if inbound_id is not None:
-                    recorded.append((item.message.chat_id, inbound_id))
+                    recorded.append((inbound_id, message))
                     wamids.append(item.wamid)
         finally:  # what was saved is processed even when a later message could not be (Meta sends it again)
             if recorded:
@@ -123,11 +124,11 @@ class Webhook:
         data = self.store.menu_choice(message.chat_id, int(match.group(1))) if match else None
         return replace(message, kind="button", text=data) if data else message
 
-    async def _handle(self, recorded: list[tuple[str, int]], wamids: list[str]) -> None:
+    async def _handle(self, recorded: list[tuple[int, Incoming]], wamids: list[str]) -> None:
         """Mark the messages read; process each chat's messages in order, chats side by side; send replies."""
-        chats: defaultdict[str, list[int]] = defaultdict(list)
-        for chat_id, inbound_id in recorded:
-            chats[chat_id].append(inbound_id)
+        chats: defaultdict[str, list[tuple[int, Incoming]]] = defaultdict(list)
+        for inbound_id, message in recorded:
+            chats[message.chat_id].append((inbound_id, message))
         await asyncio.gather(self._mark_read(wamids), *(self._process(ids) for ids in chats.values()))
 
     async def _mark_read(self, wamids: list[str]) -> None:
@@ -137,9 +138,9 @@ class Webhook:
             except GraphError as exc:
                 log.info("could not mark a WhatsApp message read: %s", exc)
 
-    async def _process(self, inbound_ids: list[int]) -> None:
-        for inbound_id in inbound_ids:
-            await self.app.service.process(inbound_id)
+    async def _process(self, messages: list[tuple[int, Incoming]]) -> None:
+        for inbound_id, message in messages:
+            await self.app.service.process(inbound_id, message)
             await self._flush()
 
     async def _flush(self) -> int:

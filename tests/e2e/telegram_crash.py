@@ -29,7 +29,7 @@ async def main(mode: str, update: str | None) -> None:
     channel = build_telegram(app)
     answered = asyncio.Event()
 
-    async def die(inbound_id: int) -> list[object]:
+    async def die(inbound_id: int, message: object) -> list[object]:
         await answered.wait()
         os._exit(KILLED)
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.i18n import RLM
-from bot.memory import MemorySender, MemoryUser
+from bot.memory import CHANNEL, MemorySender, MemoryUser
+from bot.settings import Settings
 from lessons.languages import Lang
 from progress.models import Answer, ChannelIdentity, Consent, InboundMessage, ReviewItem, StepProgress, User
 from tests.integration.journeys import onboard, right_answer, to_checkpoint
@@ -150,6 +151,29 @@ async def test_duplicate_delivery_is_processed_once(
     await app.outbox.flush()
     assert count(app, Answer) == 1
     assert len([o for o in learner.inbox if "Essaie encore" in o.text]) == 1
+
+
+async def test_each_database_records_a_delivery_once_and_grades_the_answer(
+    settings: Settings, database_url: str
+) -> None:
+    memory = MemorySender()
+    app = build_app(settings.model_copy(update={"database_url": database_url}), senders={CHANNEL: memory})
+    try:
+        learner = MemoryUser(app, memory, "learner-db")
+        await onboard(learner)
+        course = app.library.courses["zellige"]
+        await to_checkpoint(learner, course)
+        answer = learner.message("text", right_answer(course, 0, Lang.FRENCH)[1])
+        first, again = app.service.record_all([answer, answer])  # the same delivery twice in one batch
+        assert first is not None and again is None
+        assert app.service.record(answer) is None  # and once more later
+        before = len(learner.inbox)
+        await app.service.process(first, answer)
+        await app.outbox.flush()
+        assert count(app, Answer, passed=True) == 1
+        assert learner.inbox[before].text.startswith("✅")
+    finally:
+        app.close()
 
 
 async def test_double_tapped_button_moves_one_step(app: App, learner: MemoryUser) -> None:

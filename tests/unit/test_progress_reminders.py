@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select
 
 from bot.app import App, build_app
 from bot.i18n import Catalog
@@ -140,25 +137,6 @@ def test_ramadan_reminds_less_and_reviews_wait(app: App) -> None:
     assert queued(app, "reminder") == ["eight"]
     assert sweep.reviews(ramadan) == 0
     assert sweep.reminders(ramadan.replace(hour=17)) == 0  # before iftar
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, settings: Settings) -> Iterator[str]:
-    """A fresh database on each backend (PostgreSQL when the machine has it)."""
-    if request.param == "sqlite":
-        yield settings.resolved_database_url()
-        return
-    server = make_url(request.getfixturevalue("postgres_url"))
-    name = f"sweep_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(server.render_as_string(hide_password=False)).execution_options(
-        isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
 
 
 def test_two_sweeps_at_once_never_send_a_reminder_twice(settings: Settings, database_url: str) -> None:
