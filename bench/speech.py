@@ -24,6 +24,7 @@ sys.path.insert(
     0, str(Path(__file__).resolve().parents[1])
 )  # run as a script, this folder would hide `speech`
 
+from bot.settings import Settings
 from speech.audio import RATE, Samples, decode_audio, encode_audio
 from speech.models import bundled_whisper
 from speech.testing import CRAFT_STEPS, openai_whisper_checkpoint
@@ -111,7 +112,36 @@ def faster_whisper_worker(folder: Path) -> dict[str, Any]:
             "production_rtf": best_time(partial(transcriber.transcribe_samples, samples, language="en"))
             / seconds,
         }
-    return {"clips": out, "rss_mb": peak_rss_mb()}
+    return {"clips": out, "rss_mb": peak_rss_mb(), **where_time_goes(transcriber, clips[30])}
+
+
+def where_time_goes(transcriber: FasterWhisper, samples: Samples) -> dict[str, float]:
+    """One 30-s window through CTranslate2 directly: the encoder pass, and one greedy decoder step."""
+    import ctranslate2
+    from faster_whisper.tokenizer import Tokenizer
+
+    model = transcriber.model
+    frames = WINDOW // model.feature_extractor.hop_length
+    features = ctranslate2.StorageView.from_array(
+        np.ascontiguousarray(model.feature_extractor(samples)[None, :, :frames])
+    )
+    encoded = model.model.encode(features)
+    tokenizer = Tokenizer(model.hf_tokenizer, multilingual=False)
+    prompt = [tokenizer.sot, tokenizer.no_timestamps]
+
+    def decode(length: int) -> tuple[float, int]:
+        start = time.perf_counter()
+        result = model.model.generate(encoded, [prompt], beam_size=1, max_length=length)
+        return time.perf_counter() - start, len(result[0].sequences_ids[0])
+
+    (first, one), (full, many) = (
+        min(decode(3) for _ in range(REPEATS)),
+        min(decode(448) for _ in range(REPEATS)),
+    )
+    return {
+        "encode_ms": best_time(partial(model.model.encode, features)) * 1000,
+        "step_ms": (full - first) / max(1, many - one) * 1000,
+    }
 
 
 def openai_whisper_worker(folder: Path, tokens: dict[str, list[int]]) -> dict[str, Any]:
@@ -153,24 +183,27 @@ def openai_whisper_worker(folder: Path, tokens: dict[str, list[int]]) -> dict[st
     return {"clips": out, "rss_mb": peak_rss_mb()}
 
 
-def throughput_worker(folder: Path) -> dict[str, Any]:
-    """Eight voice notes at once: one by one on all cores, and on a pool of workers sharing one model."""
+def throughput_worker(folder: Path, workers: str) -> dict[str, Any]:
+    """Eight voice notes, production settings, on a transcriber with `workers` workers sharing the cores:
+    one by one, then all at once (as the service hands them over, each from a thread of its own)."""
     notes = [np.load(folder / f"note-{i}.npy") for i in range(NOTES)]
-    alone = FasterWhisper(bundled_whisper(), device="cpu", workers=1)
-    pooled = FasterWhisper(bundled_whisper(), device="cpu", workers=THREADS)
-    alone.transcribe_samples(notes[0], language="en")
-    pooled.transcribe_samples(notes[0], language="en")
+    transcriber = FasterWhisper(bundled_whisper(), device="cpu", workers=int(workers))
+    transcriber.transcribe_samples(notes[0], language="en")
 
     def one_by_one() -> None:
         for note in notes:
-            alone.transcribe_samples(note, language="en")
+            transcriber.transcribe_samples(note, language="en")
 
-    def pool() -> None:
-        with ThreadPoolExecutor(THREADS) as executor:
-            list(executor.map(lambda note: pooled.transcribe_samples(note, language="en"), notes))
+    def at_once() -> None:
+        with ThreadPoolExecutor(NOTES) as executor:
+            list(executor.map(lambda note: transcriber.transcribe_samples(note, language="en"), notes))
 
-    audio = sum(len(n) for n in notes) / RATE
-    return {"audio_s": audio, "one_by_one_s": best_time(one_by_one), "pool_s": best_time(pool)}
+    return {
+        "audio_s": sum(len(n) for n in notes) / RATE,
+        "one_by_one_s": best_time(one_by_one),
+        "at_once_s": best_time(at_once),
+        "rss_mb": peak_rss_mb(),
+    }
 
 
 def tts_worker(folder: Path) -> dict[str, Any]:
@@ -217,7 +250,9 @@ def main() -> None:
         fast = run_worker("faster-whisper", folder)
         tokens = {s: c["tokens"] for s, c in fast["clips"].items()}
         reference = run_worker("openai-whisper", folder, json.dumps(tokens))
-        many = run_worker("throughput", folder)
+        workers = Settings().transcription_workers
+        alone = run_worker("throughput", folder, "1")
+        pooled = run_worker("throughput", folder, str(workers))
         tts = run_worker("tts", folder)
 
     print(f"Transcription, tiny, {THREADS} threads, greedy, same tokens per 30-s window (real-time factor)")
@@ -229,15 +264,20 @@ def main() -> None:
         line = f"{seconds:>5}s {count:>9} {f['rtf']:>20.3f} {o['rtf']:>15.3f} {o['rtf'] / f['rtf']:>8.1f}x"
         print(f"{line} {f['production_rtf']:>7.3f}")
     print("* faster-whisper as deployed: beam 5, voice-activity filter, temperature fallback.")
+    print(
+        f"faster-whisper per 30-s window: encoder {fast['encode_ms']:.0f} ms, then "
+        f"{fast['step_ms']:.1f} ms per decoded token"
+    )
     print(f"\nPeak memory (RSS) loaded and working: faster-whisper {fast['rss_mb']:.0f} MB, ", end="")
     print(f"openai-whisper {reference['rss_mb']:.0f} MB")
-    one, pool = many["one_by_one_s"], many["pool_s"]
-    print(f"\n{NOTES} voice notes at once ({many['audio_s']:.0f} s of audio, production settings):")
-    print(
-        f"  one by one on {THREADS} threads {one:.2f} s; pool of {THREADS} workers × 1 thread {pool:.2f} s",
-        end="",
-    )
-    print(f" → {one / pool:.2f}x")
+    threads = max(1, THREADS // workers)
+    best = min(alone["one_by_one_s"], pooled["one_by_one_s"])
+    print(f"\n{NOTES} voice notes at once ({alone['audio_s']:.0f} s of audio, production settings):")
+    print(f"  one by one, {THREADS} threads on a note: {alone['one_by_one_s']:.2f} s")
+    print(f"  one by one, {threads} thread(s) on a note: {pooled['one_by_one_s']:.2f} s")
+    print(f"  all at once, {workers} workers × {threads} thread(s): {pooled['at_once_s']:.2f} s", end="")
+    print(f" → {best / pooled['at_once_s']:.2f}x the faster one by one")
+    print(f"  peak memory (RSS) with {workers} notes transcribed at once: {pooled['rss_mb']:.0f} MB")
     print("\nText to speech, per sentence:")
     for backend, row in tts.items():
         print(

@@ -44,7 +44,10 @@ class Settings(BaseSettings):
     piper_voice: str | None = None
     max_audio_seconds: float = 180.0
     max_audio_bytes: int = 20 * 1024 * 1024
-    transcription_workers: int = 1
+    transcription_workers: int = 2
+    """Voice notes transcribed at once; the CPU cores are split between them. Decoding a note leaves cores
+    idle between steps, so two at once nearly double the notes per minute even on two cores
+    (`bench/speech.py`)."""
 
     # assessment
     assessor: Literal["rubric", "llm", "remote"] = "rubric"
