@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import warnings
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
+from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.telegram.adapter import ALLOWED_UPDATES, BUTTON_PREFIX, CHANNEL, update_id_of
 from bot.telegram.channel import TelegramChannel
@@ -52,9 +56,7 @@ async def poll(channel: TelegramChannel, *, wait: int = 30, limit: int = 100) ->
     pause = PAUSE_FIRST
     while True:
         try:
-            updates = await bot.get_updates(
-                offset=offset, timeout=wait, limit=limit, allowed_updates=list(ALLOWED_UPDATES)
-            )
+            updates, last = await fetch(bot, offset, wait, limit)
             channel.receive_all(updates)
         except InvalidToken:
             raise
@@ -64,8 +66,42 @@ async def poll(channel: TelegramChannel, *, wait: int = 30, limit: int = 100) ->
             log.exception("reading or saving updates failed; they stay pending at Telegram")
         else:
             pause = PAUSE_FIRST
-            if updates:
-                offset = updates[-1].update_id + 1
+            if last is not None:
+                offset = last + 1
             continue
         await asyncio.sleep(pause)
         pause = min(pause * 2, PAUSE_MAX)
+
+
+async def fetch(bot: Bot, offset: int | None, wait: int, limit: int) -> tuple[Sequence[Update], int | None]:
+    """The next batch, and the last update id in it (past any update that cannot be read)."""
+    try:
+        updates = await bot.get_updates(
+            offset=offset, timeout=wait, limit=limit, allowed_updates=list(ALLOWED_UPDATES)
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):  # one update PTB cannot read spoils the batch
+        return await _one_by_one(bot, offset, limit)
+    return updates, updates[-1].update_id if updates else None
+
+
+async def _one_by_one(bot: Bot, offset: int | None, limit: int) -> tuple[list[Update], int | None]:
+    """The same batch read update by update: one that cannot be read is reported and passed over, so it
+    cannot hold up everyone's messages until Telegram drops it a day later."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBUserWarning)  # "use get_updates": we just did, and it failed
+        raw = await bot.do_api_request(
+            "getUpdates",
+            api_kwargs={"offset": offset, "limit": limit, "timeout": 0, "allowed_updates": ALLOWED_UPDATES},
+        )
+    updates, last = [], None
+    for item in raw:
+        last = item.get("update_id") if isinstance(item, dict) else last
+        try:
+            updates.append(Update.de_json(item, bot))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            log.error(  # noqa: TRY400 (no traceback: its message may quote what the user sent)
+                "operator: Telegram update %s could not be read and was skipped (%s)",
+                last,
+                type(exc).__name__,
+            )
+    return updates, last

@@ -85,6 +85,19 @@ async def test_polling_survives_a_failing_get_updates(world: World, caplog: pyte
     assert "lang:fr" in welcome.buttons and "getUpdates failed (NetworkError)" in caplog.text
 
 
+async def test_an_update_that_cannot_be_read_does_not_hold_up_the_others(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    amina = world.learner()
+    [broken] = await world.fake.push({"message": {"message_id": 1, "chat": {"id": 5, "type": "private"}}})
+    [welcome] = await amina.say("Bonjour")  # queued behind it: read, answered
+    assert "lang:fr" in welcome.buttons
+    await world.fake.confirmed()  # both confirmed: Telegram will not send the broken one again
+    assert (
+        f"Telegram update {broken['update_id']} could not be read and was skipped (KeyError)" in caplog.text
+    )
+
+
 async def test_a_blocked_learner_is_not_retried(world: World) -> None:
     world.fake.fail("sendMessage", 403)
     await world.learner().say("Bonjour")
