@@ -23,54 +23,66 @@ class Match:
     found: str
 
 
-@lru_cache(maxsize=8192)
-def _target(phrasing: str) -> tuple[str, ...]:
-    """A phrasing's normalised words (phrasings repeat across answers: normalise each once)."""
-    return tuple(normalize(phrasing).split())
+@dataclass(frozen=True)
+class _Phrasing:
+    """A phrasing prepared once: its normalised words and the writing systems they use."""
+
+    text: str
+    words: tuple[str, ...]
+    target: str
+    scripts: frozenset[str]
 
 
-@lru_cache(maxsize=8192)
-def _scripts(phrasing: str) -> frozenset[str]:
-    """A phrasing's writing systems, found once."""
-    return frozenset(scripts(phrasing))
+@lru_cache(maxsize=4096)
+def _prepared(phrasings: tuple[str, ...]) -> tuple[_Phrasing, ...]:
+    """A key point's phrasings, normalised once (they repeat across every answer to the question)."""
+    out = []
+    for text in phrasings:
+        words = tuple(normalize(text).split())
+        target = " ".join(words)
+        out.append(_Phrasing(text, words, target, frozenset(scripts(target))))
+    return tuple(out)
+
+
+def _phrasings(key_point: KeyPoint) -> tuple[_Phrasing, ...]:
+    return _prepared(tuple(p for items in key_point.phrasings.values() for p in items))
 
 
 def best_match(key_point: KeyPoint, words: list[str]) -> Match:
     """Slide each phrasing over the answer's normalised words and keep the closest window.
 
     Words carrying a clitic or an ending of the phrasing's word count as that word; phrases of four letters or
-    fewer must match exactly (a one-letter slip changes their meaning), longer ones fuzzily.
+    fewer must match exactly (a one-letter slip changes their meaning), longer ones fuzzily. Phrasings in
+    another writing system than the answer's are passed over: they share no letter with it.
     """
     best = Match(0.0, "", "")
     text = f" {' '.join(words)} "
+    written = scripts(text)
     windows: dict[int, list[str]] = {}
-    for phrasings in key_point.phrasings.values():
-        for phrasing in phrasings:
-            target_words = _target(phrasing)
-            target, size = " ".join(target_words), len(target_words)
-            aligned = _windows(windows, words, size)
-            if any(
-                t in text and f" {t} " not in text for t in target_words
-            ):  # some word has a clitic or ending
-                aligned = [
-                    " ".join(
-                        t if same_word(t, w) else w
-                        for t, w in zip(target_words, window.split(), strict=False)
-                    )
-                    for window in aligned
-                ]
-            if len(target) <= 4:
-                if target in aligned:
-                    return Match(100.0, phrasing, target)
-                continue
-            for candidates in (
-                aligned,
-                _windows(windows, words, size - 1),
-                _windows(windows, words, size + 1),
-            ):
-                found = process.extractOne(target, candidates, scorer=fuzz.ratio, score_cutoff=best.score)
-                if found and found[1] > best.score:
-                    best = Match(float(found[1]), phrasing, found[0])
+    for phrasing in _phrasings(key_point):
+        if written and phrasing.scripts and not written & phrasing.scripts:
+            continue
+        target_words, target, size = phrasing.words, phrasing.target, len(phrasing.words)
+        aligned = _windows(windows, words, size)
+        if any(t in text and f" {t} " not in text for t in target_words):  # some word has a clitic or ending
+            aligned = [
+                " ".join(
+                    t if same_word(t, w) else w for t, w in zip(target_words, window.split(), strict=False)
+                )
+                for window in aligned
+            ]
+        if len(target) <= 4:
+            if target in aligned:
+                return Match(100.0, phrasing.text, target)
+            continue
+        for candidates in (
+            aligned,
+            _windows(windows, words, size - 1),
+            _windows(windows, words, size + 1),
+        ):
+            found = process.extractOne(target, candidates, scorer=fuzz.ratio, score_cutoff=best.score)
+            if found and found[1] > best.score:
+                best = Match(float(found[1]), phrasing.text, found[0])
     return best
 
 
@@ -110,9 +122,7 @@ class RubricMatcher:
 
     def assess_now(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
         """Per-key-point verdicts; doubtful points that could change the outcome ask for a person."""
-        known = frozenset().union(
-            *(_scripts(p) for kp in checkpoint.key_points for items in kp.phrasings.values() for p in items)
-        )
+        known = frozenset().union(*(p.scripts for kp in checkpoint.key_points for p in _phrasings(kp)))
         written = scripts(answer)
         if written and not written & known:
             unread = tuple(
