@@ -89,7 +89,18 @@ _IDENTITY = (
 _ENROLMENT = select(Enrolment).where(
     Enrolment.user_id == bindparam("uid"), Enrolment.course_id == bindparam("course")
 )
-_STEPS = Base.metadata.tables[StepProgress.__tablename__]
+_RECORD = insert_new(
+    _INBOUND,
+    ("channel", "platform_id", "chat_id", "payload", "status", "attempts", "received_at"),
+    key=("channel", "platform_id"),
+    returning="id",
+)
+"""Saves a delivery unless its key is known: its id, or no row."""
+_STEP_DONE = insert_new(
+    Base.metadata.tables[StepProgress.__tablename__],
+    ("user_id", "course_id", "lesson_id", "step_id", "completed_at"),
+    key=("user_id", "course_id", "lesson_id", "step_id"),
+)
 
 
 @dataclass
@@ -174,9 +185,6 @@ class Service:
         self.flows: list[Flow] = []
         """Extra conversations (a master teaching) that take a message before the learner's journey."""
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._record = insert_new(sessions, _INBOUND, "channel", "platform_id").returning(_INBOUND.c.id)
-        """Saves a delivery unless its key is known (its id, or no row)."""
-        self._step_done = insert_new(sessions, _STEPS, "user_id", "course_id", "lesson_id", "step_id")
 
     def record(self, message: Incoming) -> int | None:
         """Save a received message; None when this delivery was seen before."""
@@ -184,15 +192,19 @@ class Service:
 
     def record_all(self, messages: Sequence[Incoming]) -> list[int | None]:
         """Save received messages in one transaction: each one's id, or None for a delivery seen before."""
+        now = utcnow()
         with begin(self.sessions) as connection:
             return [
                 connection.execute(
-                    self._record,
+                    _RECORD,
                     {
                         "channel": message.channel,
                         "platform_id": message.message_id,
                         "chat_id": message.chat_id,
                         "payload": message.to_json(),
+                        "status": "received",
+                        "attempts": 0,
+                        "received_at": now,
                     },
                 ).scalar()
                 for message in messages
@@ -646,7 +658,7 @@ class Service:
         session, user = ctx.session, ctx.user
         if isinstance(effect, StepDone):
             done = {"user_id": user.id, "course_id": course.id, "lesson_id": effect.lesson_id}
-            session.execute(self._step_done, {**done, "step_id": effect.step_id})  # once, however often
+            session.execute(_STEP_DONE, {**done, "step_id": effect.step_id, "completed_at": utcnow()})
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
             issue_certificate(session, self.library, user, course)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Table, create_engine, event
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, Table, TextClause, bindparam, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -69,8 +69,15 @@ def begin(sessions: sessionmaker[Session]) -> AbstractContextManager[Connection]
     return engine.begin()
 
 
-def insert_new(sessions: sessionmaker[Session], table: Table, *key: str) -> sqlite.Insert | postgresql.Insert:
-    """An INSERT that skips a row whose `key` is taken (`ON CONFLICT DO NOTHING`: SQLite and PostgreSQL)."""
-    engine: Engine = sessions.kw["bind"]
-    new = (postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert)(table)
-    return new.on_conflict_do_nothing(index_elements=list(key))
+def insert_new(table: Table, columns: Sequence[str], key: Sequence[str], returning: str = "") -> TextClause:
+    """`INSERT … ON CONFLICT (key) DO NOTHING`: a row whose key is taken is skipped, on SQLite and PostgreSQL
+    alike. Written as text, every column given, because SQLAlchemy compiles the dialects' own ON CONFLICT
+    inserts anew on each call (they are not cacheable) and these run on every message."""
+    names = [*columns, *key, *([returning] if returning else [])]
+    if unknown := [name for name in names if name not in table.c]:  # only the table's names reach the SQL
+        raise ValueError(f"{table.name} has no column {unknown}")
+    values = ", ".join(f":{c}" for c in columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({values}) "  # noqa: S608 (checked names)
+    sql += f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
+    statement = text(f"{sql} RETURNING {returning}" if returning else sql)
+    return statement.bindparams(*(bindparam(c, type_=table.c[c].type) for c in columns))
