@@ -116,9 +116,8 @@ class Outbox:
 
     def recover(self) -> None:
         """After a crash, replies caught mid-send are sent again (at least once beats never)."""
-        with self.sessions() as session:
-            session.execute(update(_OUTBOX).where(_OUTBOX.c.status == "sending").values(status="pending"))
-            session.commit()
+        with begin(self.sessions) as connection:
+            connection.execute(update(_OUTBOX).where(_OUTBOX.c.status == "sending").values(status="pending"))
 
     def _sent(self, row_id: int) -> None:
         with begin(self.sessions) as connection:
