@@ -48,17 +48,11 @@ class Outbox:
     """Sends pending replies, each chat's in order, chats side by side; each is marked sent once delivered."""
 
     def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        senders: Mapping[str, Sender],
-        speaker: Speaker | None = None,
-        *,
-        concurrency: int = CONCURRENT_CHATS,
+        self, sessions: sessionmaker[Session], senders: Mapping[str, Sender], speaker: Speaker | None = None
     ) -> None:
         self.sessions = sessions
         self.senders = dict(senders)
         self.speaker = speaker
-        self.concurrency = concurrency
 
     async def flush(self, channel: str | None = None) -> int:
         """Send what is pending (on one channel, or all); returns how many were sent."""
@@ -68,7 +62,7 @@ class Outbox:
         if len(chats) == 1:
             [((row_channel, _), rows)] = chats.items()
             return await self._send_chat(row_channel, rows)
-        slots = asyncio.Semaphore(self.concurrency)
+        slots = asyncio.Semaphore(CONCURRENT_CHATS)
 
         async def chat(row_channel: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
             async with slots:

@@ -15,7 +15,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.app import App
 from bot.messages import Incoming
-from bot.outbox import Outbox
+from bot.outbox import CONCURRENT_CHATS, Outbox
 from bot.service import COMMANDS
 from bot.settings import Settings
 from bot.telegram.adapter import CHANNEL, to_incoming
@@ -33,6 +33,9 @@ RETRY_FIRST, RETRY_MAX = 1.0, 60.0
 """Seconds before sending failed messages again, doubling up to the maximum."""
 STOP_GRACE = 10.0
 """Seconds work in progress gets at shutdown; what is cut short is resumed by the next start."""
+CONNECTIONS = 2 * CONCURRENT_CHATS
+"""Connections to the Bot API: the outbox's sends at most take half, button acknowledgements and downloads the
+rest (more would cost time: httpcore scans the whole pool on every request)."""
 SWEEP_EVERY = 10.0
 """Seconds between flushes sending what was queued with no message from the learner (reminders, grades)."""
 
@@ -82,7 +85,7 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_file_url)
         .rate_limiter(ChatRateLimiter(settings.telegram_chat_rate, overall=settings.telegram_send_rate))
-        .connection_pool_size(8)
+        .connection_pool_size(CONNECTIONS)
         .updater(None)
         .build()
     )
