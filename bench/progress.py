@@ -254,7 +254,7 @@ async def pages(app: App, runs: int) -> list[tuple[str, float]]:
         add_trainer(session, "bench-admin", PASSWORD, admin=True)
         add_trainer(session, "bench-coop", PASSWORD, cooperative="FES-ZEL-01")
         session.commit()
-    web = create_web_app(app, [dashboard_router(app)])
+    web = create_web_app(app, [dashboard_router(app.dashboard_deps())])
     results = []
     for login, label in (("bench-admin", "admin"), ("bench-coop", "cooperative trainer")):
         async with httpx.AsyncClient(
@@ -289,7 +289,7 @@ def sweep(app: App) -> list[tuple[str, str]]:
     )
     out = []
     for label, used in (("all due", calendar), ("a tenth due", narrow)):
-        sweeper = Sweeper(app.sessions, app.library, app.catalog, app.service, used)
+        sweeper = Sweeper(app.sessions, app.library, app.catalog, app.notifier, used)
         with app.sessions() as session:
             start = time.perf_counter()
             due = sum(len(batch) for batch in sweeper.due_reminders(session, NOW))
@@ -304,7 +304,7 @@ def sweep(app: App) -> list[tuple[str, str]]:
                 f"{elapsed * 1000:.0f} ms, peak {peak / 2**20:.1f} MiB",
             )
         )
-    sweeper = Sweeper(app.sessions, app.library, app.catalog, app.service, narrow)
+    sweeper = Sweeper(app.sessions, app.library, app.catalog, app.notifier, narrow)
     start = time.perf_counter()
     sent = sweeper.reminders(NOW)
     elapsed = time.perf_counter() - start

@@ -33,12 +33,12 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 from bench.table import median, percentile, table
 from bot.app import build_app
-from bot.messages import Incoming
 from bot.settings import Settings
 from bot.telegram.adapter import CHANNEL
 from bot.telegram.channel import build_telegram
 from bot.telegram.polling import poll
 from lessons.languages import Lang
+from lessons.messages import Incoming
 from tests.fakes.telegram_api import TOKEN
 
 ONBOARDING = (

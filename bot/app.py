@@ -11,20 +11,24 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.i18n import Catalog
-from bot.messages import MediaFetcher, Sender
 from bot.outbox import Outbox
+from bot.progress_flow import ProgressFlow
 from bot.service import Service
 from bot.settings import Settings
 from bot.teach import TeachFlow
 from lessons.assessment import Assessor
 from lessons.content import Library, load_library
 from lessons.drafting import drafter_for
+from lessons.i18n import Catalog
+from lessons.messages import MediaFetcher, Sender
 from lessons.packs import Shelf
 from lessons.rubric import RubricMatcher
-from progress.conversation import ProgressFlow
+from progress.dashboard.deps import DashboardDeps
 from progress.db import DatabaseUnavailable, make_engine, session_factory, upgrade
+from progress.decisions import LessonDecisions
+from progress.notify import Notifier
 from progress.reference import sync_reference
+from progress.schedule import DEFAULT_FILE
 from speech.types import Speaker, Transcriber
 
 log = logging.getLogger(__name__)
@@ -41,7 +45,31 @@ class App:
     catalog: Catalog
     service: Service
     outbox: Outbox
+    shelf: Shelf
+    decisions: LessonDecisions
     senders: dict[str, Sender] = field(default_factory=dict)
+
+    @property
+    def notifier(self) -> Notifier:
+        """Queues messages users did not ask for (grades, reminders, replies)."""
+        return self.service.notifier
+
+    def dashboard_deps(self) -> DashboardDeps:
+        """The dashboard's and the sweeps' narrow view of the app."""
+        key = self.settings.web_secret_key
+        return DashboardDeps(
+            sessions=self.sessions,
+            library=self.library,
+            catalog=self.catalog,
+            notifier=self.notifier,
+            decisions=self.decisions,
+            nudge=self.outbox.flush,
+            data_dir=self.settings.data_dir,
+            base_url=self.settings.public_base_url(),
+            secret_key=key.get_secret_value() if key else None,
+            timezone=self.settings.timezone,
+            calendar=self.settings.content_dir / DEFAULT_FILE,
+        )
 
     def close(self) -> None:
         """Release the database."""
@@ -101,4 +129,7 @@ def build_app(
     service.flows.append(ProgressFlow(settings.data_dir, settings.public_base_url()))
     outbox = Outbox(sessions, senders or {}, speaker)
     outbox.recover()
-    return App(settings, engine, sessions, library, catalog, service, outbox, dict(senders or {}))
+    decisions = LessonDecisions(sessions, shelf, library, service.notifier)
+    return App(
+        settings, engine, sessions, library, catalog, service, outbox, shelf, decisions, dict(senders or {})
+    )

@@ -21,7 +21,6 @@ from bot.app import App, build_app
 from bot.components import load_components, model_options
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.teach import decide, teach_flow
 from bot.telegram.channel import build_telegram
 from bot.telegram.run import WebParts, delete_webhook, run_telegram, set_webhook, web_parts
 from bot.terminal import CHANNEL, LocalFileFetcher, TerminalSender, chat, demo, is_tty
@@ -187,7 +186,7 @@ def content_import(path: Annotated[Path, typer.Argument(help="a course pack's fo
     """Publish a course pack exported elsewhere, unchanged, with its authors and licences."""
     app = admin_app(settings())
     try:
-        course = teach_flow(app.service).shelf.add(path, app.library)
+        course = app.shelf.add(path, app.library)
     except ContentInvalid as exc:
         _fail(exc)
     finally:
@@ -344,7 +343,7 @@ def review_approve(
     """Approve a lesson: its texts as shown become final, and apprentices of its craft and region get it."""
     app = admin_app(settings())
     try:
-        course = decide(app.service, lesson_id, approve=True, by=_trainer(app, by))
+        course = app.decisions.decide(lesson_id, approve=True, by=_trainer(app, by))
     except (AuthoringError, ContentInvalid) as exc:
         _fail(exc)
     finally:
@@ -361,7 +360,7 @@ def review_reject(
     """Send a lesson back to its master with a note."""
     app = admin_app(settings())
     try:
-        decide(app.service, lesson_id, approve=False, by=_trainer(app, by), note=note)
+        app.decisions.decide(lesson_id, approve=False, by=_trainer(app, by), note=note)
     except AuthoringError as exc:
         _fail(exc)
     finally:
@@ -409,7 +408,7 @@ async def serve(current: Settings) -> None:
     app = admin_app(current, learners=True, fetchers={WHATSAPP: whatsapp.fetcher})
     webhook = whatsapp.attach(app)
     telegram = web_parts(build_telegram(app)) if current.telegram_token else WebParts()
-    progress = progress_parts(app)
+    progress = progress_parts(app.dashboard_deps())
     gc.freeze()  # startup's objects are never garbage: full collections stay short (400 ms → 20 ms)
 
     async def catch_up() -> None:
@@ -450,7 +449,7 @@ def run() -> None:
 async def serve_dashboard(current: Settings) -> None:
     """The trainers' dashboard and the reminder sweeps, with no chat channel configured (offline trial)."""
     app = admin_app(current)
-    progress = progress_parts(app)
+    progress = progress_parts(app.dashboard_deps())
     web = create_web_app(app, progress.routers, progress.on_startup, progress.on_shutdown)
     typer.echo(f"dashboard: {current.public_base_url()}/dashboard/ (accounts: maalem users add-trainer)")
     server = uvicorn.Server(

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from bot.app import App
-from bot.messages import Incoming, IncomingMedia, Outgoing
+from lessons.messages import Incoming, IncomingMedia, Outgoing
 
 CHANNEL = "memory"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.i18n import LANGUAGE_NAMES, Catalog
-from bot.messages import Choice
 from lessons.content import Library
+from lessons.i18n import LANGUAGE_NAMES, Catalog
 from lessons.languages import Lang, pick
+from lessons.messages import Choice
 from progress.models import Consent
 
 if TYPE_CHECKING:

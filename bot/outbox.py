@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import Row, bindparam, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.i18n import without_bidi_marks
 from bot.logs import redact
-from bot.messages import Outgoing, Sender, Undeliverable
+from lessons.i18n import without_bidi_marks
+from lessons.messages import Outgoing, Sender, Undeliverable
 from progress.db import begin
 from progress.models import Base, OutboundMessage, utcnow
 from speech.types import Speaker

@@ -15,15 +15,15 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.i18n import Catalog
-from bot.language import guess_language
-from bot.messages import Choice, Incoming, MediaFetcher, MediaTooLarge, Outgoing
 from bot.onboarding import Onboarding
 from bot.privacy import erase_user, export_user
 from lessons.assessment import Assessment, Assessor, InlineAssessor
 from lessons.content import Library
 from lessons.course import Course
+from lessons.i18n import Catalog
+from lessons.language_guess import guess_language
 from lessons.languages import RTL, Lang
+from lessons.messages import Choice, Incoming, MediaFetcher, MediaTooLarge, Outgoing
 from lessons.tutor import (
     AnswerGiven,
     AskPressed,
@@ -56,6 +56,7 @@ from progress.models import (
     User,
     utcnow,
 )
+from progress.notify import Notifier, language_of
 from speech.audio import AudioError
 from speech.types import Transcriber, Transcript
 
@@ -153,7 +154,7 @@ class Context:
     @property
     def lang(self) -> Lang:
         """The user's language (the default until chosen)."""
-        return Lang(self.user.language) if self.user.language else Lang.DARIJA
+        return language_of(self.user, Lang.DARIJA)
 
 
 class Service:
@@ -181,6 +182,7 @@ class Service:
         self.max_text_chars = max_text_chars
         self.fetchers = dict(fetchers or {})
         self.transcriber = transcriber
+        self.notifier = Notifier(catalog, default_language)
         self.onboarding = Onboarding(library, catalog)
         self.flows: list[Flow] = []
         """Extra conversations (a master teaching) that take a message before the learner's journey."""
@@ -307,48 +309,6 @@ class Service:
             session.flush()
         _touch(identity, "last_inbound_at", now)
         return identity.user
-
-    def notify(
-        self,
-        session: Session,
-        user_id: int,
-        key: str,
-        params: Mapping[str, str | int] | None = None,
-        *,
-        kind: str = "notice",
-        choices: tuple[Choice, ...] = (),
-        voice: str | None = None,
-    ) -> Outgoing | None:
-        """Queue a message the user did not ask for (a grade decided, a reminder) on their latest channel.
-
-        `kind` travels in `meta` so a channel can choose how to send it (a WhatsApp template, say); `voice`
-        is a voice note sent with it (a master's spoken reply). None when the user has no channel left.
-        """
-        identity = session.scalar(
-            select(ChannelIdentity)
-            .where(ChannelIdentity.user_id == user_id)
-            .order_by(ChannelIdentity.last_inbound_at.desc().nulls_last())
-        )
-        user = session.get(User, user_id)
-        if identity is None or user is None:
-            return None
-        lang = Lang(user.language) if user.language else self.default_language
-        text = self.catalog.t(lang, key, params)
-        out = Outgoing(
-            identity.external_id,
-            text,
-            lang.value,
-            choices,
-            voice=voice,
-            rtl=lang in RTL,
-            meta={"kind": kind, "key": key},
-        )
-        session.add(
-            OutboundMessage(
-                user_id=user_id, channel=identity.channel, chat_id=out.chat_id, payload=out.to_json()
-            )
-        )
-        return out
 
     def say(
         self,

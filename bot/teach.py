@@ -14,12 +14,11 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.messages import IncomingMedia
 from bot.service import VOICE_KINDS, Pending
 from lessons.content import ContentInvalid
-from lessons.course import Course
 from lessons.drafting import CheckpointDraft, Drafter, KeyPhraseDrafter
 from lessons.languages import Lang, pick
+from lessons.messages import IncomingMedia
 from lessons.packs import Shelf
 from lessons.teach import (
     DraftCheckpoint,
@@ -43,20 +42,17 @@ from progress.authoring import (
     INVITE_CODE,
     ensure_profile,
     find_invite,
-    get_lesson,
     latest_answers,
     localized,
-    master_user,
     may_hear,
     override_grade,
     own_courses,
-    publish,
     redeem_invite,
-    reject,
     submit_lesson,
     teach_session,
 )
 from progress.models import Answer, TeachSession, User, utcnow
+from progress.notify import language_of
 
 if TYPE_CHECKING:
     from bot.service import Context, Service
@@ -327,10 +323,10 @@ class TeachFlow:
         passed = action == "pass"
         master = ctx.user.display_name
         override_grade(ctx.session, answer, passed=passed, by=ctx.user, note=f"master: {master}")
-        learner_lang = Lang(learner.language) if learner and learner.language else service.default_language
+        learner_lang = language_of(learner, service.default_language)
         grade = service.catalog.t(learner_lang, "answers.grade_passed" if passed else "answers.grade_not_yet")
         params = {**self._describe(service, answer, learner_lang), "master": master, "grade": grade}
-        service.notify(ctx.session, answer.user_id, "answers.graded", params, kind="grade")
+        service.notifier.notify(ctx.session, answer.user_id, "answers.graded", params, kind="grade")
         mine = service.catalog.t(ctx.lang, "answers.grade_passed" if passed else "answers.grade_not_yet")
         service.say(ctx, "answers.overridden", {"learner": name, "grade": mine})
 
@@ -342,7 +338,7 @@ class TeachFlow:
             return
         message = ctx.message
         learner = ctx.session.get(User, answer.user_id)
-        learner_lang = Lang(learner.language) if learner and learner.language else service.default_language
+        learner_lang = language_of(learner, service.default_language)
         params = {**self._describe(service, answer, learner_lang), "master": ctx.user.display_name}
         if message.media is not None and message.media.kind in VOICE_KINDS:
             path = service._fetch(ctx)
@@ -355,39 +351,6 @@ class TeachFlow:
         else:
             service.say(ctx, "answers.reply_prompt", {"learner": _name(learner, answer)})
             return
-        service.notify(ctx.session, answer.user_id, key, params, kind="master_reply", voice=voice)
+        service.notifier.notify(ctx.session, answer.user_id, key, params, kind="master_reply", voice=voice)
         row.replying_to = None
         service.say(ctx, "answers.reply_sent", {"learner": _name(learner, answer)})
-
-
-def teach_flow(service: Service) -> TeachFlow:
-    """The teaching flow plugged into a service (it holds the shelf of published courses)."""
-    return next(f for f in service.flows if isinstance(f, TeachFlow))
-
-
-def decide(
-    service: Service, lesson_id: int, *, approve: bool, by: int | None = None, note: str = ""
-) -> Course | None:
-    """A trainer's decision on a recorded lesson (command line, dashboard): published or sent back.
-
-    On approval the course pack is published and the running service's library updated in place; another
-    process (the bot, when a trainer approves from the command line) sees it at its next message.
-    """
-    flow = teach_flow(service)
-    with service.sessions() as session:
-        lesson = get_lesson(session, lesson_id)
-        course = None
-        if approve:
-            course = publish(session, lesson, flow.shelf, service.library, by=by)
-        else:
-            reject(session, lesson, by=by, note=note)
-        master = master_user(session, lesson)
-        if master is not None:
-            user = session.get_one(User, master)
-            lang = Lang(user.language) if user.language else service.default_language
-            params = {"lesson": pick(localized(lesson.title), lang)[0], "note": note or "—"}
-            service.notify(
-                session, master, "teach.approved" if approve else "teach.rejected", params, kind="review"
-            )
-        session.commit()
-    return course

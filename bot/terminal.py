@@ -15,9 +15,9 @@ from typing import TextIO
 from bidi import get_display
 
 from bot.app import App
-from bot.i18n import without_bidi_marks
-from bot.messages import Choice, Incoming, IncomingMedia, MediaTooLarge, Outgoing
+from lessons.i18n import without_bidi_marks
 from lessons.languages import Lang
+from lessons.messages import Choice, Incoming, IncomingMedia, MediaTooLarge, Outgoing
 
 CHANNEL = "terminal"
 

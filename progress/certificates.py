@@ -12,9 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.i18n import Catalog, without_bidi_marks
 from lessons.content import Library
 from lessons.course import Course
+from lessons.i18n import Catalog, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
 from progress.models import Certificate, User, utcnow
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import (
@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.types import TypeEngine
 
-from bot.i18n import Catalog
-from bot.messages import Choice
 from lessons.content import Library
+from lessons.i18n import Catalog
 from lessons.languages import Lang, pick
+from lessons.messages import Choice
 from progress.learners import Scope, dialect_insert, roll_up_activity, week_summary
 from progress.models import (
     Answer,
@@ -50,6 +50,7 @@ from progress.models import (
     User,
     utcnow,
 )
+from progress.notify import Notifier
 from progress.rules import after_review, review_interval, zone
 from progress.schedule import Calendar
 
@@ -57,23 +58,6 @@ log = logging.getLogger(__name__)
 GRACE = timedelta(days=2)
 """A learner silent this long past the last reminder threshold is not reminded any more."""
 CARDS_MARK = "review_cards"
-
-
-class Notifier(Protocol):
-    """Queues a catalogue message to a user on their latest channel (the conversation service does)."""
-
-    def notify(
-        self,
-        session: Session,
-        user_id: int,
-        key: str,
-        params: Mapping[str, str | int] | None = None,
-        *,
-        kind: str = "notice",
-        choices: tuple[Choice, ...] = (),
-    ) -> object:
-        """Add the message to the outbox; the caller commits."""
-        ...
 
 
 @dataclass(frozen=True)

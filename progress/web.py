@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import APIRouter
 
-from bot.app import App
 from progress.dashboard import dashboard_router
+from progress.dashboard.deps import DashboardDeps
 from progress.reminders import Sweeper, add_jobs
 from progress.rules import zone
-from progress.schedule import DEFAULT_FILE, CalendarInvalid, load_calendar
+from progress.schedule import CalendarInvalid, load_calendar
 
 log = logging.getLogger(__name__)
 
@@ -28,26 +28,25 @@ class WebParts:
     scheduler: AsyncIOScheduler | None = None
 
 
-def progress_parts(app: App) -> WebParts:
+def progress_parts(deps: DashboardDeps) -> WebParts:
     """The dashboard, and an APScheduler running the reminder, review and digest sweeps (when configured)."""
-    parts = WebParts(routers=[dashboard_router(app)])
-    settings = app.settings
+    parts = WebParts(routers=[dashboard_router(deps)])
     try:
-        calendar = load_calendar(settings.content_dir / DEFAULT_FILE)
+        calendar = load_calendar(deps.calendar)
     except CalendarInvalid as exc:
         log.error("no reminders, reviews or digests: %s", exc)  # noqa: TRY400 (no traceback needed)
         return parts
     sweeper = Sweeper(
-        app.sessions,
-        app.library,
-        app.catalog,
-        app.service,
+        deps.sessions,
+        deps.library,
+        deps.catalog,
+        deps.notifier,
         calendar,
-        default_zone=settings.timezone,
-        dashboard_url=settings.public_base_url(),
+        default_zone=deps.timezone,
+        dashboard_url=deps.base_url,
     )
-    scheduler = AsyncIOScheduler(timezone=zone(settings.timezone))
-    add_jobs(scheduler, sweeper, app.outbox.flush)
+    scheduler = AsyncIOScheduler(timezone=zone(deps.timezone))
+    add_jobs(scheduler, sweeper, deps.nudge)
 
     async def start() -> None:
         scheduler.start()

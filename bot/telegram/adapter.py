@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from telegram import Chat, Message, TelegramObject, Update
 
-from bot.messages import Incoming, IncomingMedia, MediaKind
+from lessons.messages import Incoming, IncomingMedia, MediaKind
 
 CHANNEL = "telegram"
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")

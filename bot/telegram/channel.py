@@ -14,7 +14,6 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.app import App
-from bot.messages import Incoming
 from bot.outbox import CONCURRENT_CHATS, Outbox
 from bot.service import COMMANDS
 from bot.settings import Settings
@@ -23,6 +22,7 @@ from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.sender import TelegramSender
 from bot.web import Background
 from lessons.languages import Lang
+from lessons.messages import Incoming
 
 log = logging.getLogger(__name__)
 MENU_LANGUAGES = (("ar", Lang.ARABIC), ("fr", Lang.FRENCH), ("en", Lang.ENGLISH))

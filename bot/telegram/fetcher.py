@@ -9,7 +9,7 @@ from telegram import Bot
 from telegram.error import BadRequest, TelegramError
 
 from bot.logs import redact
-from bot.messages import IncomingMedia, MediaTooLarge
+from lessons.messages import IncomingMedia, MediaTooLarge
 
 
 class DownloadFailed(Exception):

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.messages import Choice, MediaKind, Outgoing, Undeliverable
 from bot.telegram.adapter import CHANNEL
 from bot.telegram.text import CAPTION_LIMIT, cut, split_text
+from lessons.messages import Choice, MediaKind, Outgoing, Undeliverable
 from progress.models import MediaUpload
 
 log = logging.getLogger(__name__)

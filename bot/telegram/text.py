@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.i18n import RLM
+from lessons.i18n import RLM
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024

@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.messages import MediaTooLarge
 from bot.whatsapp.errors import Action, GraphError
 from bot.whatsapp.worker import Worker
+from lessons.messages import MediaTooLarge
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from bot.i18n import FSI, PDI, RLM
-from bot.messages import MediaKind
+from lessons.i18n import FSI, PDI, RLM
+from lessons.messages import MediaKind
 
 TEXT_CHARS = 4096
 CAPTION_CHARS = 1024

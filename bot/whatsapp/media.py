@@ -5,9 +5,9 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from bot.messages import IncomingMedia, MediaKind, MediaTooLarge
 from bot.whatsapp.graph import GraphClient
 from bot.whatsapp.limits import MEDIA_BYTES, MEDIA_TYPES, WHATSAPP_TYPE
+from lessons.messages import IncomingMedia, MediaKind, MediaTooLarge
 
 VOICE_KINDS = frozenset({"voice", "audio", "video_note"})
 

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.i18n import RLM
-from bot.messages import Choice
 from bot.whatsapp.limits import (
     BODY_CHARS,
     BUTTON_ID_CHARS,
@@ -24,6 +22,8 @@ from bot.whatsapp.limits import (
     split_text,
     units,
 )
+from lessons.i18n import RLM
+from lessons.messages import Choice
 
 Payload = dict[str, Any]
 Layout = Literal["none", "buttons", "list", "numbered"]

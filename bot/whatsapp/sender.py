@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import Catalog
-from bot.messages import MediaKind, Outgoing, Undeliverable
 from bot.settings import WhatsAppTemplate
 from bot.whatsapp.errors import Action, GraphError
 from bot.whatsapp.graph import GraphClient
@@ -19,7 +17,9 @@ from bot.whatsapp.limits import CAPTION_CHARS, MEDIA_BYTES, units
 from bot.whatsapp.media import upload_type
 from bot.whatsapp.render import Labels, media_payload, render, template_payload
 from bot.whatsapp.store import Store
+from lessons.i18n import Catalog
 from lessons.languages import Lang
+from lessons.messages import MediaKind, Outgoing, Undeliverable
 from progress.models import utcnow
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.messages import Incoming, IncomingMedia, MediaKind
 from bot.whatsapp import CHANNEL
 from bot.whatsapp.store import STATUS_RANK, message_key
+from lessons.messages import Incoming, IncomingMedia, MediaKind
 
 log = logging.getLogger(__name__)
 MEDIA_KINDS: dict[str, MediaKind] = {"video": "video", "image": "photo", "document": "document"}

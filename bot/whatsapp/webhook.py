@@ -15,13 +15,13 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from bot.app import App
-from bot.messages import Incoming
 from bot.whatsapp import CHANNEL
 from bot.whatsapp.errors import GraphError
 from bot.whatsapp.graph import GraphClient
 from bot.whatsapp.store import Store
 from bot.whatsapp.updates import Batch, parse
 from bot.whatsapp.worker import Worker
+from lessons.messages import Incoming
 
 log = logging.getLogger(__name__)
 PATH = "/whatsapp/webhook"

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
-from bot.teach import decide
 from lessons.content import ContentInvalid
 from lessons.languages import Lang, pick
 from progress.authoring import (
@@ -51,13 +50,13 @@ class LessonPages:
 
     def __init__(self, dashboard: Dashboard) -> None:
         self.dashboard = dashboard
-        self.app = dashboard.app
+        self.deps = dashboard.deps
 
     def _allowed(self, viewer: Viewer, course: AuthoredCourse) -> bool:
         scope = viewer.scope
         if scope.everything:
             return True
-        coop = self.app.library.cooperatives.get(scope.cooperative or "")
+        coop = self.deps.library.cooperatives.get(scope.cooperative or "")
         return course.region_code is not None and course.region_code in {scope.region, coop and coop.region}
 
     def _scoped(self, db: Session, viewer: Viewer, lesson_id: int) -> tuple[AuthoredLesson, AuthoredCourse]:
@@ -81,7 +80,7 @@ class LessonPages:
 
     def waiting(self, request: Request) -> HTMLResponse:
         """Lessons waiting for approval in the trainer's scope, oldest first."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.dashboard.viewer(request, db)
             lang = Lang(viewer.session.lang)
             rows = [
@@ -97,7 +96,7 @@ class LessonPages:
     def _page(
         self, request: Request, lesson_id: int, *, status: int = 200, error: str | None = None
     ) -> HTMLResponse:
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.dashboard.viewer(request, db)
             lesson, course = self._scoped(db, viewer, lesson_id)
             texts = texts_of(db, lesson)
@@ -132,7 +131,7 @@ class LessonPages:
         note: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         """Approve (publish) or send back with a note; the master is told either way."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.dashboard.viewer(request, db)
             lesson, _ = self._scoped(db, viewer, lesson_id)
             waiting = lesson.status == "submitted"
@@ -143,8 +142,7 @@ class LessonPages:
         if decision == "reject" and not note.strip():
             return self._page(request, lesson_id, status=400, error="dash.lesson_note_required")
         try:
-            decide(
-                self.app.service,
+            self.deps.decisions.decide(
                 lesson_id,
                 approve=decision == "approve",
                 by=viewer.user.id,
@@ -156,7 +154,7 @@ class LessonPages:
 
     def media(self, request: Request, lesson_id: int, position: int) -> FileResponse:
         """A step's video or photo, for the trainer to watch before deciding."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.dashboard.viewer(request, db)
             lesson, _ = self._scoped(db, viewer, lesson_id)
             step = next((s for s in steps_of(db, lesson) if s.position == position), None)

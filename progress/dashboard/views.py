@@ -22,15 +22,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from bot.app import App
-from bot.i18n import LANGUAGE_NAMES, without_bidi_marks
 from lessons.content import Library
 from lessons.course import Course, Step
+from lessons.i18n import LANGUAGE_NAMES, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
 from progress.accounts import authenticate
 from progress.certificates import certificate_pdf, find_certificate
 from progress.dashboard.auth import Sessions, WebSession, fingerprint, secret_key
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
+from progress.dashboard.deps import DashboardDeps
 from progress.dashboard.lessons import add_lesson_routes
 from progress.learners import (
     Filters,
@@ -162,14 +162,13 @@ def _csv_cell(value: object) -> str:
 class Dashboard:
     """Routes and rendering of the dashboard over one app."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
-        configured = app.settings.web_secret_key.get_secret_value() if app.settings.web_secret_key else None
-        self.sessions = Sessions(secret_key(configured, app.settings.data_dir))
+    def __init__(self, deps: DashboardDeps) -> None:
+        self.deps = deps
+        self.sessions = Sessions(secret_key(deps.secret_key, deps.data_dir))
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"), autoescape=True, undefined=StrictUndefined
         )
-        self.tz = zone(app.settings.timezone)
+        self.tz = zone(deps.timezone)
 
     # ---------------------------------------------------------------- plumbing
 
@@ -187,7 +186,7 @@ class Dashboard:
         lang = Lang(session.lang)
 
         def t(key: str, **params: str | int) -> str:
-            return self.app.catalog.t(lang, key, params)
+            return self.deps.catalog.t(lang, key, params)
 
         html = self.env.get_template(template).render(
             t=t,
@@ -195,7 +194,7 @@ class Dashboard:
             rtl=lang in RTL,
             csrf=session.csrf,
             viewer=viewer,
-            labels=Labels(self.app.library, lang),
+            labels=Labels(self.deps.library, lang),
             languages=LANGUAGE_NAMES,
             path=request.url.path,
             when=self.when,
@@ -219,11 +218,11 @@ class Dashboard:
             or fingerprint(user.password_hash) != session.key
         ):
             raise HTTPException(303, headers={"Location": f"{PREFIX}/login"})
-        return Viewer(session, user, Scope.of(user, self.app.library))
+        return Viewer(session, user, Scope.of(user, self.deps.library))
 
     def filters(self, viewer: Viewer, region: str, cooperative: str, course: str, status: str) -> Filters:
         """Filters from the query string; one outside the trainer's scope is not found."""
-        library = self.app.library
+        library = self.deps.library
         if not viewer.scope.allows(region=region or None, cooperative=cooperative or None, library=library):
             raise HTTPException(404)
         if (course and course not in library.courses) or (status and status not in set(Status)):
@@ -234,7 +233,7 @@ class Dashboard:
 
     def options(self, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
         """The choices of the filter form, limited to the trainer's scope."""
-        library, scope = self.app.library, viewer.scope
+        library, scope = self.deps.library, viewer.scope
         labels = Labels(library, Lang(viewer.session.lang))
         regions = [r for r in library.regions if scope.allows(region=r, cooperative=None, library=library)]
         coops = [c for c in library.cooperatives if scope.allows(region=None, cooperative=c, library=library)]
@@ -288,7 +287,7 @@ class Dashboard:
         session = self.sessions.load(request)
         if not session.csrf_ok(csrf):
             return self.render(request, session, "login.html", status=403, error="dash.csrf_failed")
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             user = authenticate(db, login, password)
             db.commit()
         if user is None:
@@ -318,11 +317,11 @@ class Dashboard:
     def overview(self, request: Request) -> HTMLResponse:
         """Headline numbers, activity over 30 days, a funnel per course, and who is at risk."""
         now = utcnow()
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             lang = Lang(viewer.session.lang)
-            labels = Labels(self.app.library, lang)
-            catalog = self.app.catalog
+            labels = Labels(self.deps.library, lang)
+            catalog = self.deps.catalog
             numbers = overview(db, viewer.scope, now)
             days = activity(db, viewer.scope, now, self.tz)
             chart = activity_chart(
@@ -334,7 +333,7 @@ class Dashboard:
                 ),
             )
             charts = []
-            for found in funnels(db, viewer.scope, self.app.library, now):
+            for found in funnels(db, viewer.scope, self.deps.library, now):
                 title = catalog.t(lang, "dash.funnel_title", {"course": labels.course(found.course.id)})
                 charts.append((title, found, funnel_chart(found, labels.short_steps(found.course), title)))
             at_risk, _ = learners_page(db, viewer.scope, Filters(status=Status.AT_RISK), now, limit=10)
@@ -362,7 +361,7 @@ class Dashboard:
     ) -> HTMLResponse:
         """The learners list, filtered, newest first, one keyset page at a time."""
         now = utcnow()
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             filters = self.filters(viewer, region, cooperative, course, status)
             rows, next_before = learners_page(db, viewer.scope, filters, now, before=before)
@@ -385,11 +384,11 @@ class Dashboard:
     ) -> StreamingResponse:
         """The filtered learners list as CSV, streamed (however many there are)."""
         now = utcnow()
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             filters = self.filters(viewer, region, cooperative, course, status)
-        labels = Labels(self.app.library, Lang(viewer.session.lang))
-        t = self.app.catalog.t
+        labels = Labels(self.deps.library, Lang(viewer.session.lang))
+        t = self.deps.catalog.t
         lang = Lang(viewer.session.lang)
         header = ["id", "name", "region", "cooperative", "course", "steps_done", "last_active", "status"]
 
@@ -397,7 +396,7 @@ class Dashboard:
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(header)
-            with self.app.sessions() as db:
+            with self.deps.sessions() as db:
                 for row in iter_learners(db, viewer.scope, filters, now):
                     writer.writerow(
                         [
@@ -429,12 +428,12 @@ class Dashboard:
     def learner(self, request: Request, user_id: int) -> HTMLResponse:
         """One learner: profile, streak, badges, courses, mastery, certificates, and their timeline."""
         now = utcnow()
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             learner = find_learner(db, viewer.scope, user_id)
             if learner is None:
                 raise HTTPException(404)
-            record = learner_record(db, self.app.library, learner, now)
+            record = learner_record(db, self.deps.library, learner, now)
             events = timeline(db, learner.id)
             standing = learner_status(
                 learner.last_active_at,
@@ -466,13 +465,13 @@ class Dashboard:
 
     def audio(self, request: Request, answer_id: int) -> FileResponse:
         """A learner's voice answer, for trainers who may see that learner (range requests work)."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             answer = self._scoped_answer(db, viewer, answer_id)
         if not answer.audio_path:
             raise HTTPException(404)
         path = Path(answer.audio_path).resolve()
-        if not path.is_relative_to(self.app.settings.data_dir.resolve()) or not path.is_file():
+        if not path.is_relative_to(self.deps.data_dir.resolve()) or not path.is_file():
             raise HTTPException(404)
         return FileResponse(
             path, media_type=_audio_type(path), headers={"Cache-Control": "private, max-age=600"}
@@ -480,23 +479,23 @@ class Dashboard:
 
     def certificate(self, request: Request, code: str) -> FileResponse:
         """A learner's certificate as PDF, for trainers who may see that learner."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             found = find_certificate(db, code)
             if found is None or find_learner(db, viewer.scope, found.user_id) is None:
                 raise HTTPException(404)
         path = certificate_pdf(
             found,
-            self.app.settings.data_dir / "certificates",
-            base_url=self.app.settings.public_base_url(),
-            catalog=self.app.catalog,
-            library=self.app.library,
+            self.deps.data_dir / "certificates",
+            base_url=self.deps.base_url,
+            catalog=self.deps.catalog,
+            library=self.deps.library,
         )
         return FileResponse(path, media_type="application/pdf", filename=f"maalem-{found.code}.pdf")
 
     def reviews(self, request: Request, after: Annotated[int | None, Query(ge=0)] = None) -> HTMLResponse:
         """Answers waiting for a person, oldest first."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             query = (
                 select(ReviewItem, Answer, User)
@@ -538,7 +537,7 @@ class Dashboard:
 
     def review(self, request: Request, item_id: int) -> HTMLResponse:
         """One answer to decide: listen, read the transcript and the AI's verdict per key point."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             item, answer, learner = self._scoped_review(db, viewer, item_id)
         return self.render(
@@ -562,7 +561,7 @@ class Dashboard:
         note: Annotated[str, Form(max_length=2000)] = "",
     ) -> Response:
         """Accept the AI's verdict or override it with a reason; the learner is told in their language."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             item, answer, learner = self._scoped_review(db, viewer, item_id)
             error, code = None, 200
@@ -607,17 +606,17 @@ class Dashboard:
                     db, [(answer.user_id, answer.course_id, answer.lesson_id, answer.step_id, utcnow())]
                 )
             learner_lang = Lang(learner.language) if learner.language in set(Lang) else Lang.DARIJA
-            lesson = Labels(self.app.library, learner_lang).lesson(answer.course_id, answer.lesson_id)
+            lesson = Labels(self.deps.library, learner_lang).lesson(answer.course_id, answer.lesson_id)
             key = "review.decided_pass" if passed else "review.decided_fail"
-            self.app.service.notify(db, learner.id, key, {"lesson": lesson}, kind="notice")
+            self.deps.notifier.notify(db, learner.id, key, {"lesson": lesson}, kind="notice")
             db.commit()
         return RedirectResponse(
-            f"{PREFIX}/reviews?done=1", status_code=303, background=BackgroundTask(self.app.outbox.flush)
+            f"{PREFIX}/reviews?done=1", status_code=303, background=BackgroundTask(self.deps.nudge)
         )
 
     def verify(self, request: Request, code: str) -> HTMLResponse:
         """Public: whether a certificate with this code exists, and what it certifies."""
-        with self.app.sessions() as db:
+        with self.deps.sessions() as db:
             found: Certificate | None = find_certificate(db, code)
         return self.render(
             request,
@@ -629,6 +628,6 @@ class Dashboard:
         )
 
 
-def dashboard_router(app: App) -> APIRouter:
+def dashboard_router(deps: DashboardDeps) -> APIRouter:
     """The dashboard's routes, to mount on the shared web app (`bot.web.create_web_app`)."""
-    return Dashboard(app).router()
+    return Dashboard(deps).router()

@@ -46,7 +46,10 @@ def served(settings: Settings, memory: MemorySender, tmp_path: Path) -> Iterator
     world = asyncio.run(build_world(app, memory, tmp_path))
     add_trainers(app)
     config = uvicorn.Config(
-        create_web_app(app, [dashboard_router(app)]), host="127.0.0.1", port=0, log_level="warning"
+        create_web_app(app, [dashboard_router(app.dashboard_deps())]),
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.settings import Settings
-from bot.teach import decide
 from progress.models import Answer, AuthoredLesson, AuthoredStep
 from speech.audio import encode_ogg_opus
 from speech.tts import EspeakSpeaker
@@ -80,7 +79,7 @@ async def test_a_master_teaches_on_telegram_and_answers_an_apprentice_by_voice(
         lesson = session.scalars(select(AuthoredLesson)).one()
         steps = session.scalars(select(AuthoredStep).order_by(AuthoredStep.position)).all()
         assert Path(steps[0].media_path).read_bytes() == VIDEO.read_bytes()  # downloaded from Telegram whole
-    course = decide(app.service, lesson.id, approve=True)
+    course = app.decisions.decide(lesson.id, approve=True)
     assert course is not None
     await app.outbox.flush()
     assert master.seen[-1].text == said(app, "teach.approved", lesson="Cutting a star", note="—")

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.i18n import RLM
 from bot.service import COMMANDS
 from bot.settings import Settings
 from bot.telegram.polling import next_offset
+from lessons.i18n import RLM
 from lessons.languages import Lang
 from progress.models import Answer, InboundMessage, MediaUpload, StepProgress, User, utcnow
 from speech.audio import encode_audio
@@ -212,7 +212,7 @@ async def test_messages_queued_elsewhere_go_out_without_a_message_in(
         await onboard(amina)
         before = len(amina.seen)
         with world.app.sessions() as session:  # a trainer's decision, a reminder…
-            world.app.service.notify(session, session.scalars(select(User.id)).one(), "spoken.on")
+            world.app.notifier.notify(session, session.scalars(select(User.id)).one(), "spoken.on")
             session.commit()
         *_, notice = await world.fake.sent_to(amina.chat.chat_id, before + 1)
         assert notice.text == world.app.catalog.t(Lang.FRENCH, "spoken.on")

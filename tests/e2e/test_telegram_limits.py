@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.i18n import RLM
 from bot.logs import setup_logging
-from bot.messages import Choice, Outgoing
 from bot.settings import Settings
 from bot.telegram.channel import ChatRateLimiter
+from lessons.i18n import RLM
 from lessons.languages import Lang
+from lessons.messages import Choice, Outgoing
 from progress.models import MediaUpload, OutboundMessage
 from speech.audio import encode_audio
 from tests.e2e.telegram_world import Learner, World, telegram_world

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.messages import Choice
 from bot.settings import Settings
 from bot.whatsapp.limits import BUTTON_TITLE_CHARS, ROW_TITLE_CHARS
 from lessons.languages import Lang, pick
+from lessons.messages import Choice
 from progress.models import (
     Answer,
     DeliveryStatus,
@@ -113,7 +113,7 @@ async def test_choices_become_buttons_a_list_or_numbered_text(wa: Harness, count
     with wa.app.sessions() as session:
         user = session.scalars(select(User)).one()
         choices = tuple(Choice(label, f"course:{n}") for n, label in enumerate(labels, 1))
-        wa.app.service.notify(session, user.id, "courses.choose", choices=choices)
+        wa.app.notifier.notify(session, user.id, "courses.choose", choices=choices)
         session.commit()
     await wa.webhook.flush()
     sent = phone.inbox[-1]
@@ -201,7 +201,7 @@ async def test_a_long_text_with_buttons_ends_in_a_short_enough_body(wa: Harness)
         user = session.scalars(select(User)).one()
         choices = (Choice("Oui", "forget:yes"), Choice("Non", "forget:no"))
         words = " ".join(["zellige"] * 800)
-        wa.app.service.notify(session, user.id, "voice.heard", {"text": words}, choices=choices)
+        wa.app.notifier.notify(session, user.id, "voice.heard", {"text": words}, choices=choices)
         session.commit()
     await wa.webhook.flush()
     *texts, buttons = phone.inbox[1:]

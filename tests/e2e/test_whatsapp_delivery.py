@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
-from bot.i18n import FSI, PDI, RLM
 from bot.settings import Settings, WhatsAppTemplate
 from bot.whatsapp.limits import TEXT_CHARS, split_text, units
+from lessons.i18n import FSI, PDI, RLM
 from progress.models import ChannelIdentity, OutboundMessage, User, utcnow
 from tests.e2e.whatsapp import Harness, running
 
@@ -43,7 +43,7 @@ async def known_learner(wa: Harness, hours_ago: float = 0) -> int:
 async def notify(wa: Harness, user_id: int, kind: str, key: str = "progress.none", **params: str) -> int:
     """Queue a message we start ourselves, flush, and return how many went."""
     with wa.app.sessions() as session:
-        wa.app.service.notify(session, user_id, key, params, kind=kind)
+        wa.app.notifier.notify(session, user_id, key, params, kind=kind)
         session.commit()
     return await wa.webhook.flush()
 
@@ -123,7 +123,7 @@ async def test_sends_keep_to_the_configured_rate(settings: Settings) -> None:
         user_id = await known_learner(wa)
         for _ in range(6):
             with wa.app.sessions() as session:
-                wa.app.service.notify(session, user_id, "progress.none", kind="notice")
+                wa.app.notifier.notify(session, user_id, "progress.none", kind="notice")
                 session.commit()
         started = time.monotonic()
         assert await wa.webhook.flush() == 6

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.memory import MemoryUser
-from bot.messages import Outgoing
 from lessons.course import Course
 from lessons.languages import Lang
+from lessons.messages import Outgoing
 
 
 async def onboard(learner: MemoryUser, first: str = "Bonjour", lang: Lang = Lang.FRENCH) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.app import App
 from bot.memory import MemoryUser
-from bot.messages import IncomingMedia, Outgoing
 from lessons.languages import Lang
+from lessons.messages import IncomingMedia, Outgoing
 from progress.authoring import invite_master
 from speech.audio import encode_ogg_opus
 from speech.tts import EspeakSpeaker

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
-from bot.i18n import RLM
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
+from lessons.i18n import RLM
 from lessons.languages import Lang
 from progress.models import Answer, ChannelIdentity, Consent, InboundMessage, ReviewItem, StepProgress, User
 from tests.integration.journeys import onboard, right_answer, to_checkpoint

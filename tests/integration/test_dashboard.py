@@ -17,10 +17,10 @@ from typer.testing import CliRunner
 
 from bot.app import App, build_app
 from bot.cli import cli
-from bot.i18n import RLM
 from bot.memory import MemorySender
 from bot.settings import Settings
 from bot.web import create_web_app
+from lessons.i18n import RLM
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
 from progress.dashboard.auth import COOKIE, SECRET_FILE
@@ -61,7 +61,7 @@ async def world(dash_app: App, memory: MemorySender, tmp_path: Path) -> World:
 @pytest.fixture
 async def client(dash_app: App) -> AsyncIterator[httpx.AsyncClient]:
     """A browser-like client (it keeps cookies) on the web app with the dashboard."""
-    web = create_web_app(dash_app, progress_parts(dash_app).routers)
+    web = create_web_app(dash_app, progress_parts(dash_app.dashboard_deps()).routers)
     transport = httpx.ASGITransport(app=web)
     async with httpx.AsyncClient(transport=transport, base_url="http://dash.test") as http:
         yield http
@@ -338,7 +338,7 @@ def test_add_trainer_command_creates_scoped_accounts(
 
 
 async def test_the_web_app_wiring_starts_the_sweeps_and_keeps_a_secret_key(dash_app: App) -> None:
-    parts = progress_parts(dash_app)
+    parts = progress_parts(dash_app.dashboard_deps())
     assert parts.scheduler is not None
     for start in parts.on_startup:
         await start()
@@ -354,5 +354,5 @@ async def test_the_web_app_wiring_starts_the_sweeps_and_keeps_a_secret_key(dash_
     key = dash_app.settings.data_dir / SECRET_FILE
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     first = key.read_text()
-    progress_parts(dash_app)
+    progress_parts(dash_app.dashboard_deps())
     assert key.read_text() == first  # kept, so sessions survive a restart

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.app import App
 from bot.memory import CHANNEL
-from bot.messages import Outgoing
+from lessons.messages import Outgoing
 from progress.models import OutboundMessage
 
 

@@ -11,11 +11,10 @@ from sqlalchemy import select, update
 
 from bot.app import App, build_app
 from bot.memory import CHANNEL, MemorySender, MemoryUser
-from bot.messages import Outgoing
 from bot.settings import Settings
-from bot.teach import decide
 from bot.terminal import LocalFileFetcher
 from lessons.languages import Lang
+from lessons.messages import Outgoing
 from progress.authoring import submitted
 from progress.models import (
     Answer,
@@ -137,7 +136,7 @@ async def test_a_master_teaches_by_voice_a_trainer_approves_an_apprentice_is_gra
         assert master_id is not None and session.get_one(TeachSession, master_id).state is None
         lesson_id = lesson.id
 
-    course = decide(app.service, lesson_id, approve=True)
+    course = app.decisions.decide(lesson_id, approve=True)
     assert course is not None and course.id in app.library.courses and course.regions == ["fes-meknes"]
     assert (course.folder / "media" / "cutting-a-star-step-1.mp4").read_bytes() == VIDEO.read_bytes()
     await app.outbox.flush(CHANNEL)
@@ -249,7 +248,7 @@ async def test_a_master_hears_an_answer_replies_by_voice_and_overrides_the_grade
     await record_typed_lesson(master)
     with app.sessions() as session:
         lesson_id = session.scalars(select(AuthoredLesson.id)).one()
-    course = decide(app.service, lesson_id, approve=True)
+    course = app.decisions.decide(lesson_id, approve=True)
     assert course is not None
     apprentice = MemoryUser(app, memory, "apprentice-1")
     await onboard(apprentice, "Hello", Lang.ENGLISH)

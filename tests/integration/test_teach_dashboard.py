@@ -27,7 +27,7 @@ async def client(app: App) -> AsyncIterator[httpx.AsyncClient]:
         add_trainer(session, "fes", PASSWORD, cooperative="FES-ZEL-01", name="Samira")
         add_trainer(session, "marrakech", PASSWORD, region="marrakech-safi", name="Youssef")
         session.commit()
-    web = create_web_app(app, progress_parts(app).routers)
+    web = create_web_app(app, progress_parts(app.dashboard_deps()).routers)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://dash.test") as http:
         yield http
 

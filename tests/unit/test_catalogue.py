@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import FSI, LOCALE_DIR, RLM, Catalog
+from lessons.i18n import FSI, LOCALE_DIR, RLM, Catalog
 from lessons.languages import Lang
 
 ROOT = Path(__file__).resolve().parents[2]

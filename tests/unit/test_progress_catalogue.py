@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALE_DIR
+from lessons.i18n import LOCALE_DIR
 from lessons.languages import Lang
 from progress.rules import BADGES, Level, Status
 

@@ -82,7 +82,7 @@ async def test_pause_stops_and_restarts_reminders(app: App, learner: MemoryUser)
     with app.sessions() as session:
         user = session.scalars(select(User)).one()
         assert not user.reminders_paused
-        app.service.notify(session, user.id, "reminder.choose", kind="reminder", choices=())
+        app.notifier.notify(session, user.id, "reminder.choose", kind="reminder", choices=())
         session.commit()
     await app.outbox.flush()
     [help_text] = await learner.say("/help")

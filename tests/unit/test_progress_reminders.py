@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.app import App, build_app
-from bot.i18n import Catalog
 from bot.memory import CHANNEL, MemorySender
 from bot.settings import Settings
+from lessons.i18n import Catalog
 from lessons.languages import Lang
 from progress.accounts import add_trainer
 from progress.db import make_engine, session_factory
@@ -38,7 +38,7 @@ MONDAY = datetime(2026, 11, 23, 10, 30, tzinfo=CASABLANCA).astimezone(UTC)
 
 def sweeper(app: App, **options: int) -> Sweeper:
     return Sweeper(
-        app.sessions, app.library, app.catalog, app.service, CALENDAR, dashboard_url="https://m.ma", **options
+        app.sessions, app.library, app.catalog, app.notifier, CALENDAR, dashboard_url="https://m.ma", **options
     )
 
 
@@ -163,7 +163,7 @@ def test_two_sweeps_at_once_never_send_a_reminder_twice(settings: Settings, data
         session.commit()
     engines = [make_engine(database_url) for _ in range(2)]
     sweepers = [
-        Sweeper(session_factory(e), app.library, Catalog(), app.service, CALENDAR, batch=40) for e in engines
+        Sweeper(session_factory(e), app.library, Catalog(), app.notifier, CALENDAR, batch=40) for e in engines
     ]
     counts: list[int] = []
     start = threading.Barrier(2)

@@ -8,9 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import cli
-from bot.language import guess_language
 from bot.logs import RedactingFilter, redact
 from bot.settings import Settings
+from lessons.language_guess import guess_language
 from lessons.languages import Lang
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"

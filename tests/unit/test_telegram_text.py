@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from telegram import Update
 
-from bot.i18n import RLM
 from bot.telegram.adapter import to_incoming, update_id_of
 from bot.telegram.text import cut, split_text, units
+from lessons.i18n import RLM
 
 KEY = b"key"
 
