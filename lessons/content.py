@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +18,42 @@ from lessons.languages import REQUIRED, Lang
 M = TypeVar("M", bound=BaseModel)
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 """Telegram's bot upload limit; larger lesson media could never be sent."""
+MAX_YAML_BYTES = 1024 * 1024
+"""A content file larger than this is refused unread (the shipped courses are under 40 KB)."""
+
+
+class _NoAliases(yaml.SafeLoader):
+    """Safe YAML without aliases: `*name` references could expand a small file into gigabytes."""
+
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """Refuse an alias where a node starts; compose anything else as usual."""
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not allowed", mark)
+        return super().compose_node(parent, index)
+
+
+class OutsidePack(ValueError):
+    """A pack's file that is a link, not a regular file, or outside the pack's folder."""
+
+
+def pack_file(folder: Path, relative: str) -> Path:
+    """The path of a pack's file, checked on disk: no symbolic link anywhere below `folder`, a regular file.
+
+    Raises `OutsidePack` (or `FileNotFoundError`) otherwise, so a pack can never carry a secret out.
+    """
+    path = folder
+    for part in relative.split("/"):
+        if part in {"", ".", ".."}:
+            raise OutsidePack(f"{relative!r} leaves the course folder")
+        path = path / part
+        if stat.S_ISLNK(os.lstat(path).st_mode):
+            raise OutsidePack(f"{relative!r} is a symbolic link")
+    if not stat.S_ISREG(os.lstat(path).st_mode):
+        raise OutsidePack(f"{relative!r} is not a regular file")
+    if not path.resolve().is_relative_to(folder.resolve()):
+        raise OutsidePack(f"{relative!r} leaves the course folder")
+    return path
 
 
 @dataclass(frozen=True)
@@ -63,7 +101,10 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 def _read_yaml(path: Path, errors: list[ContentError]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_YAML_BYTES:
+            errors.append(ContentError(path, "", f"larger than {MAX_YAML_BYTES // 1024} KB"))
+            return None
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliases)  # noqa: S506 (safe, no aliases)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -121,10 +162,15 @@ def check_course(path: Path, course: Course, library: Library) -> list[ContentEr
                     if lang not in kp.phrasings
                 ]
         if step.media:
-            file = course.media_path(step.media)
-            if not file.is_file():
-                errors.append(ContentError(path, f"{where}.media.file", f"no such file: {file}"))
-            elif file.stat().st_size > MAX_MEDIA_BYTES:
+            try:
+                file = pack_file(course.folder, step.media.file)
+            except FileNotFoundError:
+                errors.append(ContentError(path, f"{where}.media.file", f"no such file: {step.media.file}"))
+                continue
+            except OutsidePack as exc:
+                errors.append(ContentError(path, f"{where}.media.file", str(exc)))
+                continue
+            if file.stat().st_size > MAX_MEDIA_BYTES:
                 errors.append(ContentError(path, f"{where}.media.file", "larger than 50 MB, cannot be sent"))
     if library.crafts and course.craft not in library.crafts:
         errors.append(ContentError(path, "craft", f"unknown craft {course.craft!r} (see crafts.yaml)"))

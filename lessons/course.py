@@ -6,13 +6,27 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from lessons.languages import REQUIRED, Lang
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=48)]
 Localized = dict[Lang, Text]
+MAX_ITEMS = 200
+"""The longest list a content file may hold (lessons, steps, phrasings…): packs are written by hand."""
+
+
+def _inside_pack(value: str) -> str:
+    """Refuse a media path that could leave its pack: only relative POSIX names, no `..` or drive."""
+    parts = value.split("/")
+    if "\\" in value or ":" in value or "\x00" in value or any(p in {"", ".", ".."} for p in parts):
+        raise ValueError("must be a relative path inside the course folder, like media/step-1.mp4")
+    return value
+
+
+PackPath = Annotated[Text, StringConstraints(max_length=200), AfterValidator(_inside_pack)]
+"""A file of a course pack, relative to its folder (checked again on disk: no links, regular files)."""
 
 
 class Strict(BaseModel):
@@ -25,7 +39,7 @@ class Media(Strict):
     """A file shown with a step; `file` is relative to the course folder."""
 
     kind: Literal["video", "photo", "audio"]
-    file: Text
+    file: PackPath
     placeholder: bool = False
     """True for the labelled stand-in clips shipped until a master records the real one."""
 
@@ -34,7 +48,7 @@ class KeyPoint(Strict):
     """One thing a good answer must say, with the ways learners say it and a hint when it is missing."""
 
     id: Ident
-    phrasings: dict[Lang, list[Text]]
+    phrasings: dict[Lang, Annotated[list[Text], Field(max_length=MAX_ITEMS)]]
     hint: Localized
 
     @model_validator(mode="after")
@@ -55,7 +69,7 @@ class Checkpoint(Strict):
     """A question asked at a step and the rubric its answer is checked against."""
 
     question: Localized
-    key_points: list[KeyPoint] = Field(min_length=1)
+    key_points: list[KeyPoint] = Field(min_length=1, max_length=MAX_ITEMS)
     pass_rule: PassRule = PassRule()
 
     @model_validator(mode="after")
@@ -97,7 +111,7 @@ class Lesson(Strict):
 
     id: Ident
     title: Localized
-    steps: list[Step] = Field(min_length=1)
+    steps: list[Step] = Field(min_length=1, max_length=MAX_ITEMS)
 
 
 class Author(Strict):
@@ -116,15 +130,15 @@ class Course(Strict):
     craft: Ident
     title: Localized
     summary: Localized
-    authors: list[Author] = Field(min_length=1)
+    authors: list[Author] = Field(min_length=1, max_length=MAX_ITEMS)
     master: Ident
     licence: Text
     languages: list[Lang]
-    glossary: list[Text] = []
+    glossary: list[Text] = Field(default=[], max_length=MAX_ITEMS)
     """Craft words given to speech recognition as hints (zellige, menqach…)."""
-    regions: list[Ident] = []
+    regions: list[Ident] = Field(default=[], max_length=MAX_ITEMS)
     """Where it is offered (a master's course goes to their region first); everywhere when empty."""
-    lessons: list[Lesson] = Field(min_length=1)
+    lessons: list[Lesson] = Field(min_length=1, max_length=MAX_ITEMS)
     folder: Path = Field(default=Path("."), exclude=True)
 
     @model_validator(mode="after")

@@ -8,14 +8,17 @@ unchanged.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lessons.content import ContentError, ContentInvalid, Library, read_course
+from lessons.content import ContentError, ContentInvalid, Library, OutsidePack, pack_file, read_course
 from lessons.course import Course
 
 log = logging.getLogger(__name__)
@@ -65,8 +68,12 @@ def read_pack(
 ) -> tuple[Course | None, list[ContentError]]:
     """One pack folder checked like shipped content; with `replaces`, its id may be the one it updates."""
     path = folder / COURSE_FILE
-    if not path.is_file():
+    try:
+        pack_file(folder, COURSE_FILE)
+    except FileNotFoundError:
         return None, [ContentError(path, "", "missing")]
+    except OutsidePack as exc:
+        return None, [ContentError(path, "", str(exc))]
     if replaces:
         course, errors = read_course(path, replace(library, courses={}))
         return course, errors
@@ -78,19 +85,47 @@ def dump_yaml(document: dict[str, Any]) -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
+def copy_file(source: Path, dest_root: Path, relative: str) -> None:
+    """Copy one file to `dest_root/relative` without following links on either side; never outside."""
+    target = dest_root / relative
+    if not target.resolve().is_relative_to(dest_root.resolve()):
+        raise OutsidePack(f"{relative!r} leaves {dest_root}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nofollow = os.O_NOFOLLOW | getattr(os, "O_BINARY", 0)
+    with os.fdopen(os.open(source, os.O_RDONLY | nofollow), "rb") as src:
+        made = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
+        with os.fdopen(made, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+
+
 def _copy_pack(course: Course, dest: Path) -> None:
     for relative in pack_files(course):
-        target = dest / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(course.folder / relative, target)
+        copy_file(pack_file(course.folder, relative), dest, relative)
+
+
+@contextmanager
+def _staging(path: Path) -> Iterator[Path]:
+    """A fresh folder to build a pack in, removed again if anything goes wrong."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    try:
+        yield path
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
 
 
 def export_pack(course: Course, dest_root: Path) -> Path:
     """Copy a course's pack, byte for byte, into `dest_root/<course id>`; refuses to overwrite."""
     dest = dest_root / course.id
-    if dest.exists():
+    if dest.exists() or dest.is_symlink():
         raise FileExistsError(f"{dest} already exists")
-    _copy_pack(course, dest)
+    dest.mkdir(parents=True)
+    try:
+        _copy_pack(course, dest)
+    except BaseException:
+        shutil.rmtree(dest, ignore_errors=True)
+        raise
     return dest
 
 
@@ -145,29 +180,24 @@ class Shelf:
         as it was; raises `ContentInvalid` listing every problem.
         """
         course_id = str(document["id"])
-        staging = self.root / f".{course_id}.new"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        for relative, source in media.items():
-            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, staging / relative)
-        (staging / COURSE_FILE).write_text(dump_yaml(document), encoding="utf-8")
-        return self._shelve(staging, course_id, library)
+        with _staging(self.root / f".{course_id}.new") as staging:
+            for relative, source in media.items():
+                copy_file(source, staging, relative)
+            (staging / COURSE_FILE).write_text(dump_yaml(document), encoding="utf-8")
+            return self._shelve(staging, course_id, library)
 
     def add(self, folder: Path, library: Library) -> Course:
         """Import a pack exported elsewhere, byte for byte; refuses a course id already in the library."""
         course, errors = read_pack(folder, library)
         if course is None:
             raise ContentInvalid(errors)
-        staging = self.root / f".{course.id}.new"
-        shutil.rmtree(staging, ignore_errors=True)
-        _copy_pack(course, staging)
-        return self._shelve(staging, course.id, library)
+        with _staging(self.root / f".{course.id}.new") as staging:
+            _copy_pack(course, staging)
+            return self._shelve(staging, course.id, library)
 
     def _shelve(self, staging: Path, course_id: str, library: Library) -> Course:
         course, errors = read_pack(staging, library, replaces=course_id in self.ids)
         if course is None or course.id != course_id:
-            shutil.rmtree(staging, ignore_errors=True)
             raise ContentInvalid(errors or [ContentError(staging / COURSE_FILE, "id", "does not match")])
         dest = self.root / course_id
         old = self.root / f".{course_id}.old"

@@ -38,7 +38,13 @@ MONDAY = datetime(2026, 11, 23, 10, 30, tzinfo=CASABLANCA).astimezone(UTC)
 
 def sweeper(app: App, **options: int) -> Sweeper:
     return Sweeper(
-        app.sessions, app.library, app.catalog, app.notifier, CALENDAR, dashboard_url="https://m.ma", **options
+        app.sessions,
+        app.library,
+        app.catalog,
+        app.notifier,
+        CALENDAR,
+        dashboard_url="https://m.ma",
+        **options,
     )
 
 
