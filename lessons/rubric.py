@@ -11,6 +11,10 @@ from lessons.assessment import Assessment, PointVerdict, could_flip
 from lessons.course import Checkpoint, KeyPoint
 from lessons.languages import Lang
 from lessons.normalize import normalize, same_word, scripts
+from lessons.polarity import Clause, clauses, conjunct_start, content_words, negated
+
+LOOK_BACK = 4
+"""Words before a match read with it for a negation ("n'est pas plus petit", "not that the back is…")."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,8 @@ class Match:
     """0..100 similarity of the closest phrasing."""
     phrasing: str
     found: str
+    start: int = 0
+    """Where the matched words begin in the answer's words."""
 
 
 @dataclass(frozen=True)
@@ -31,24 +37,25 @@ class _Phrasing:
     words: tuple[str, ...]
     target: str
     scripts: frozenset[str]
+    negated: bool
 
 
 @lru_cache(maxsize=4096)
-def _prepared(phrasings: tuple[str, ...]) -> tuple[_Phrasing, ...]:
+def _prepared(phrasings: tuple[tuple[Lang, str], ...]) -> tuple[_Phrasing, ...]:
     """A key point's phrasings, normalised once (they repeat across every answer to the question)."""
     out = []
-    for text in phrasings:
-        words = tuple(normalize(text).split())
+    for lang, text in phrasings:
+        words = tuple(content_words(normalize(text).split()))
         target = " ".join(words)
-        out.append(_Phrasing(text, words, target, frozenset(scripts(target))))
+        out.append(_Phrasing(text, words, target, frozenset(scripts(target)), negated(words, lang)))
     return tuple(out)
 
 
 def _phrasings(key_point: KeyPoint) -> tuple[_Phrasing, ...]:
-    return _prepared(tuple(p for items in key_point.phrasings.values() for p in items))
+    return _prepared(tuple((lang, p) for lang, items in key_point.phrasings.items() for p in items))
 
 
-def best_match(key_point: KeyPoint, words: list[str]) -> Match:
+def best_match(key_point: KeyPoint, words: list[str] | tuple[str, ...]) -> Match:
     """Slide each phrasing over the answer's normalised words and keep the closest window.
 
     Words carrying a clitic or an ending of the phrasing's word count as that word; phrases of four letters or
@@ -73,7 +80,7 @@ def best_match(key_point: KeyPoint, words: list[str]) -> Match:
             ]
         if len(target) <= 4:
             if target in aligned:
-                return Match(100.0, phrasing.text, target)
+                return Match(100.0, phrasing.text, target, aligned.index(target))
             continue
         for candidates in (
             aligned,
@@ -82,11 +89,19 @@ def best_match(key_point: KeyPoint, words: list[str]) -> Match:
         ):
             found = process.extractOne(target, candidates, scorer=fuzz.ratio, score_cutoff=best.score)
             if found and found[1] > best.score:
-                best = Match(float(found[1]), phrasing.text, found[0])
+                best = Match(float(found[1]), phrasing.text, found[0], found[2])
     return best
 
 
-def _windows(cache: dict[int, list[str]], words: list[str], width: int) -> list[str]:
+def _denied(match: Match, clause: Clause, key_point: KeyPoint, lang: Lang) -> bool:
+    """Whether the match is negated where its phrasing is not (or the other way round)."""
+    phrasing = next(p for p in _phrasings(key_point) if p.text == match.phrasing)
+    end = match.start + len(match.found.split())
+    context = clause.words[conjunct_start(clause.words, match.start, LOOK_BACK) : end]
+    return negated(context, lang) != phrasing.negated
+
+
+def _windows(cache: dict[int, list[str]], words: list[str] | tuple[str, ...], width: int) -> list[str]:
     """Every run of `width` consecutive words (the whole answer when shorter), computed once per answer."""
     if width < 1:
         return []
@@ -102,9 +117,23 @@ class RubricMatcher:
         self.accept = accept
         self.doubt = doubt
 
-    def judge(self, key_point: KeyPoint, words: list[str]) -> PointVerdict:
-        """One key point's verdict from the answer's normalised words; low confidence near the threshold."""
-        match = best_match(key_point, words)
+    def judge(self, key_point: KeyPoint, parts: list[Clause], lang: Lang) -> PointVerdict:
+        """One key point's verdict from the answer's clauses; low confidence near the threshold.
+
+        The closest match stated plainly counts; one that is denied or only asked does not, surely.
+        """
+        match, unsaid = Match(0.0, "", ""), ""
+        for clause in parts:
+            found = best_match(key_point, clause.words)
+            why = ""
+            if found.score >= self.accept:
+                why = "asked" if clause.asked else "denied" if _denied(found, clause, key_point, lang) else ""
+            if why and not unsaid:
+                unsaid = f"{found.found!r} ~ {found.phrasing!r} ({why})"
+            elif not why and found.score > match.score:
+                match = found
+        if unsaid and match.score < self.accept:
+            return PointVerdict(key_point.id, False, 0.8, unsaid)
         met = match.score >= self.accept
         margin = abs(match.score - (self.accept if met else self.doubt))
         if met:
@@ -130,11 +159,12 @@ class RubricMatcher:
                 for kp in checkpoint.key_points
             )
             return Assessment(unread, False, 0.0, "rubric", needs_review=True)
-        words = normalize(answer).split()
-        verdicts = tuple(self.judge(kp, words) for kp in checkpoint.key_points)
+        parts = clauses(answer)
+        verdicts = tuple(self.judge(kp, parts, lang) for kp in checkpoint.key_points)
         met = sum(v.met for v in verdicts)
         doubtful = {v.key_point for v in verdicts if v.confidence < 0.7}
         passed = met >= checkpoint.needed
         flips = could_flip(verdicts, doubtful, checkpoint.needed)
+        unsaid = passed and any(v.evidence.endswith(("(denied)", "(asked)")) for v in verdicts)
         confidence = min(v.confidence for v in verdicts)
-        return Assessment(verdicts, passed, confidence, "rubric", needs_review=flips)
+        return Assessment(verdicts, passed, confidence, "rubric", needs_review=flips or unsaid)

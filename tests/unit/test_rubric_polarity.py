@@ -1,0 +1,106 @@
+"""The rubric hears what a learner denies or only asks: that point is not met; a denial never passes alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lessons.content import load_library
+from lessons.course import Checkpoint
+from lessons.evaluation import find_checkpoint
+from lessons.languages import Lang
+from lessons.polarity import clauses
+from lessons.rubric import RubricMatcher
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+COURSES = load_library(CONTENT).courses
+CUT = find_checkpoint(
+    COURSES, "zellige/cutting/check-cut"
+)  # back smaller, room for mortar, clean face: 2 of 3
+CLAY = find_checkpoint(COURSES, "pottery/clay/check-clay")  # no air, even, not sticky: all three
+rubric = RubricMatcher()
+
+
+def met(checkpoint: Checkpoint, answer: str, lang: Lang) -> set[str]:
+    return set(rubric.assess_now(checkpoint, answer, lang).met())
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer"),
+    [
+        (
+            Lang.FRENCH,
+            "le dos n'est pas plus petit, il n'y a pas de place pour le mortier et la face n'est pas nette",
+        ),
+        (Lang.FRENCH, "c'est pas en biais et le mortier n'entre jamais"),
+        (Lang.ENGLISH, "The back is not smaller and there isn't any room for mortar, no clean edge."),
+        (Lang.ENGLISH, "It's not true that the back is smaller. It never leaves room for mortar."),
+        (Lang.ARABIC, "الظهر ليس أصغر، ولا يوجد مكان للملاط."),
+        (Lang.ARABIC, "لم يكن الظهر أصغر ولن يدخل الملاط"),
+        (Lang.DARIJA, "الظهر ماشي صغير، وماكايناش بلاصة للسيما"),
+        (Lang.DARIJA, "dhar machi sghir, walou blasa l sima"),
+        (Lang.DARIJA, "ma kaynach blasa l sima, o lor machi sghir"),
+    ],
+)
+def test_denied_key_points_are_not_met_and_the_answer_fails(lang: Lang, answer: str) -> None:
+    assessment = rubric.assess_now(CUT, answer, lang)
+    assert not {"back-smaller", "room-for-mortar"} & set(assessment.met()), assessment.verdicts
+    assert not assessment.passed
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer"),
+    [
+        (Lang.FRENCH, "je ne sais pas. dos plus petit ? place pour le mortier ?"),
+        (Lang.FRENCH, "Est-ce que le dos est plus petit et qu'il y a place pour le mortier"),
+        (Lang.ENGLISH, "I don't know, maybe the back is smaller? Room for mortar?"),
+        (Lang.ARABIC, "هل الظهر أصغر؟ هل هناك مكان للملاط؟"),
+        (Lang.DARIJA, "واش الظهر صغير؟ واش بلاصة للسيما؟"),
+        (Lang.DARIJA, "wach dhar sghir? wach blasa l sima?"),
+    ],
+)
+def test_a_question_is_not_an_answer(lang: Lang, answer: str) -> None:
+    assessment = rubric.assess_now(CUT, answer, lang)
+    assert assessment.met() == [], assessment.verdicts
+    assert not assessment.passed
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer"),
+    [
+        (Lang.FRENCH, "Le dos est plus petit, comme ça il y a de la place pour le mortier."),
+        (Lang.ENGLISH, "The back is smaller, so there is room for mortar; it's not the face that is small."),
+        (Lang.ARABIC, "لأن الظهر أصغر من الوجه، فيدخل الملاط."),
+        (Lang.DARIJA, "الظهر ديالها كيكون صغير، باش تكون بلاصة للسيما"),
+        (Lang.DARIJA, "lor dyalha sghir, rah blasa l sima"),
+    ],
+)
+def test_stated_answers_in_natural_phrasing_still_pass(lang: Lang, answer: str) -> None:
+    assessment = rubric.assess_now(CUT, answer, lang)
+    assert {"back-smaller", "room-for-mortar"} <= set(assessment.met()), assessment.verdicts
+    assert assessment.passed
+    assert not assessment.needs_review
+
+
+def test_a_key_point_that_is_itself_negative_follows_the_answer_polarity() -> None:
+    good = "On pétrit pour chasser l'air ; elle est homogène et ne colle pas aux mains."
+    assert "not-sticky" in met(CLAY, good, Lang.FRENCH)
+    assert "not-sticky" in met(CLAY, "كنعجنو باش نخرجو الهوا، كيف كيف، وما كيلصقش فاليدين", Lang.DARIJA)
+    assert "not-sticky" in met(CLAY, "نخرج الهواء، متجانس، ولا يلتصق باليد", Lang.ARABIC)
+    assert "not-sticky" not in met(
+        CLAY, "We push out the air, it is even, and it does stick to the hands.", Lang.ENGLISH
+    )
+
+
+def test_a_denial_never_passes_without_a_person() -> None:
+    answer = "Le dos est plus petit et on suit le trait, mais il n'y a pas de place pour le mortier."
+    assessment = rubric.assess_now(CUT, answer, Lang.FRENCH)
+    assert assessment.passed  # two of three key points are stated…
+    assert assessment.needs_review  # …but the learner denied the third: a person looks
+
+
+def test_clauses_mark_questions_and_read_contractions() -> None:
+    parts = clauses("It doesn't stick. Is it even? واش صغير؟ peut-être le dos")
+    assert [c.asked for c in parts] == [False, True, True, True]
+    assert parts[0].words == ("it", "does", "not", "stick")
