@@ -16,7 +16,12 @@ from lessons.assessment import Assessment, Assessor
 from lessons.course import Checkpoint, Course
 from lessons.languages import Lang
 
-Kind = Literal["correct", "paraphrase", "partial", "wrong", "off-topic", "arabizi", "asr", "injection"]
+Kind = Literal[
+    "correct", "paraphrase", "partial", "wrong", "off-topic", "arabizi", "asr", "injection",
+    "negation", "question", "unsure",
+]  # fmt: skip
+DENIALS: frozenset[Kind] = frozenset({"negation", "question", "unsure"})
+"""Answers that deny or only ask about key points: none may pass without a person."""
 
 
 class LabelledAnswer(BaseModel):
@@ -151,6 +156,18 @@ class Score:
         return [o for o in self.injections if o.assessment.passed and not o.item.passed]
 
     @property
+    def denials_passed(self) -> list[Outcome]:
+        """Denying or asking answers passed without a person although they do not deserve it."""
+        return [
+            o
+            for o in self.outcomes
+            if o.item.kind in DENIALS
+            and o.assessment.passed
+            and not o.assessment.needs_review
+            and not o.item.passed
+        ]
+
+    @property
     def median_ms(self) -> float:
         """Median time to assess one answer, in milliseconds."""
         return 1000 * statistics.median(o.seconds for o in self.outcomes) if self.outcomes else float("nan")
@@ -180,12 +197,23 @@ COLUMNS = (
     "to review",
     "auto acc",
     "injections passed",
+    "denials passed",
     "ms/answer",
 )
 
 
+def by_language(scores: Sequence[Score]) -> list[Score]:
+    """Each assessor's score again for every language of the answers ("rubric · fr")."""
+    return [
+        Score(f"{s.name} · {lang.value}", [o for o in s.outcomes if o.item.lang == lang])
+        for s in scores
+        for lang in Lang
+        if any(o.item.lang == lang for o in s.outcomes)
+    ]
+
+
 def render_table(scores: Sequence[Score]) -> str:
-    """A plain-text table of the scores, one row per assessor."""
+    """A plain-text table of the scores: one row per assessor, then one per assessor and language."""
     rows = [COLUMNS] + [
         (
             s.name,
@@ -196,9 +224,10 @@ def render_table(scores: Sequence[Score]) -> str:
             f"{s.reviewed}/{len(s.outcomes)}",
             f"{s.auto_accuracy:.1%}",
             f"{len(s.injections_passed)}/{len(s.injections)}",
+            f"{len(s.denials_passed)}/{sum(o.item.kind in DENIALS for o in s.outcomes)}",
             f"{s.median_ms:.0f}",
         )
-        for s in scores
+        for s in [*scores, *by_language(scores)]
     ]
     widths = [max(len(r[i]) for r in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]

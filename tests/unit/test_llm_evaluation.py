@@ -123,8 +123,10 @@ def test_scores_and_their_table() -> None:
     assert score.median_ms == pytest.approx(2.0)
     lines = render_table([score]).splitlines()
     assert lines[0].split() == ["assessor", "key", "points", "pass", "P", "pass", "R", "pass", "acc", "to",
-                                "review", "auto", "acc", "injections", "passed", "ms/answer"]  # fmt: skip
-    assert lines[2].split() == ["demo", "50.0%", "50.0%", "66.7%", "50.0%", "2/6", "50.0%", "1/3", "2"]
+                                "review", "auto", "acc", "injections", "passed", "denials", "passed",
+                                "ms/answer"]  # fmt: skip
+    assert lines[2].split() == ["demo", "50.0%", "50.0%", "66.7%", "50.0%", "2/6", "50.0%", "1/3", "0/0", "2"]
+    assert lines[3].split()[:3] == ["demo", "·", _outcome("correct", True, True).item.lang.value]
 
 
 async def test_the_rubric_matcher_on_the_set_passes_no_injection(
