@@ -378,7 +378,12 @@ def submit_lesson(
             )
         )
     session.flush()
-    course_model([lesson], session, library, media=lambda step: step.media_path)  # raises ContentInvalid
+    inside = files.resolve()
+
+    def stored(step: AuthoredStep) -> str:
+        return Path(step.media_path).resolve().relative_to(inside).as_posix()
+
+    course_model([lesson], session, library, stored, folder=inside)  # raises ContentInvalid
     return lesson
 
 
@@ -459,13 +464,21 @@ def course_document(
 
 
 def course_model(
-    lessons: list[AuthoredLesson], session: Session, library: Library, media: Callable[[AuthoredStep], str]
+    lessons: list[AuthoredLesson],
+    session: Session,
+    library: Library,
+    media: Callable[[AuthoredStep], str],
+    *,
+    folder: Path,
 ) -> Course:
-    """The lessons as a `Course`, checked by the same rules as shipped packs; raises `ContentInvalid`."""
+    """The lessons as a `Course` with media under `folder`, checked by the rules of shipped packs.
+
+    Raises `ContentInvalid`.
+    """
     document = course_document(lessons, session, media)
     where = Path(f"authored/{document['id']}")
     try:
-        course = TypeAdapter(Course).validate_python({**document, "folder": Path("/")})
+        course = TypeAdapter(Course).validate_python({**document, "folder": folder})
     except ValidationError as exc:
         raise ContentInvalid(
             [ContentError(where, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
