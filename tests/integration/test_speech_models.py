@@ -7,7 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from speech.models import RECOMMENDED, ModelError, bundled_whisper, list_models, pull, resolve_model, verify
+from speech.models import (
+    BASE_SHA256,
+    RECOMMENDED,
+    ModelError,
+    bundled_base,
+    bundled_whisper,
+    list_models,
+    pull,
+    resolve_model,
+    verify,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -17,7 +27,9 @@ def test_list_models_shows_the_bundled_one_and_what_to_fetch(tmp_path: Path) -> 
     assert entries["whisper-tiny.en"].present
     assert (entries["whisper-tiny.en"].path / "model.bin").exists()
     assert {spec.name for spec in RECOMMENDED} <= entries.keys()
-    assert not any(entry.present for name, entry in entries.items() if name != "whisper-tiny.en")
+    assert entries["whisper-base"].present  # assembled by the set-up
+    bundled = {"whisper-tiny.en", "whisper-base"}
+    assert not any(entry.present for name, entry in entries.items() if name not in bundled)
     assert {spec.kind for spec in RECOMMENDED} == {"faster-whisper", "transformers", "llm"}
     (tmp_path / "whisper-small").mkdir()
     (tmp_path / "whisper-small" / "config.json").write_text("{}")
@@ -31,8 +43,21 @@ def test_pull_offline_fails_quickly_and_clearly(tmp_path: Path) -> None:
     assert time.monotonic() - started < 30
 
 
+def test_the_multilingual_default_is_assembled_once_and_checked() -> None:
+    folder = bundled_base()
+    assert (folder / "model.bin").stat().st_size == 145_217_532
+    assert (folder / "model.bin.sha256").read_text() == BASE_SHA256
+    assert {p.name for p in folder.iterdir()} >= {"config.json", "tokenizer.json", "vocabulary.txt"}
+    stamp = (folder / "model.bin").stat().st_mtime_ns
+    started = time.monotonic()
+    assert bundled_base() == folder
+    assert time.monotonic() - started < 0.1  # already checked: nothing read again
+    assert (folder / "model.bin").stat().st_mtime_ns == stamp
+
+
 def test_models_are_found_by_path_by_name_or_by_default(tmp_path: Path) -> None:
-    assert resolve_model("faster-whisper", None, tmp_path) == bundled_whisper()
+    assert resolve_model("faster-whisper", None, tmp_path) == bundled_base()
+    assert resolve_model("faster-whisper", "whisper-tiny.en", tmp_path) == bundled_whisper()
     (tmp_path / "darija-whisper").mkdir()
     assert resolve_model("transformers", None, tmp_path) == tmp_path / "darija-whisper"
     assert (
@@ -51,7 +76,9 @@ def test_verify_reports_each_model(tmp_path: Path) -> None:
     checks = {check.name: check for check in verify(tmp_path, speaker="piper")}
     assert checks.keys() == {"transcriber: faster-whisper", "whisper-small", "speaker: piper"}
     assert checks["transcriber: faster-whisper"].ok
-    assert "English only" in checks["transcriber: faster-whisper"].detail
+    assert (
+        "English only" not in checks["transcriber: faster-whisper"].detail
+    )  # the default hears 99 languages
     assert not checks["whisper-small"].ok
     assert checks["whisper-small"].detail
     assert checks["speaker: piper"].ok
