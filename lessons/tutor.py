@@ -170,7 +170,9 @@ class Tutor:
     def advance(self, position: Position, event: Event) -> Turn:
         """Apply `event` at `position`."""
         if isinstance(event, Begin):
-            return self._enter(Position(self.course.id, event.lesson_id))
+            if event.lesson_id in self.unlocked(position):
+                return self._enter(Position(self.course.id, event.lesson_id))
+            event = Repeat()  # a button never offered (a skip ahead, another course's): the step again
         if position.done:
             return Turn(position, (self._finished(position),))
         step = self._step(position)
@@ -184,6 +186,16 @@ class Tutor:
             question = self.text(step.checkpoint.question)
             return Turn(position, (Reply(Msg("checkpoint.answer_first", {"question": question}), (REPEAT,)),))
         return self._leave(position, step)
+
+    def unlocked(self, position: Position) -> set[str]:
+        """Lessons the learner may begin: the first, the current one, and the next once it is done."""
+        ids = {self.course.lessons[0].id}
+        if any(lesson.id == position.lesson_id for lesson in self.course.lessons):
+            ids.add(position.lesson_id)
+            following = self._following(position.lesson_id)
+            if position.done and following is not None:
+                ids.add(following.id)
+        return ids
 
     def _lesson(self, position: Position) -> Lesson:
         return self.course.lesson(position.lesson_id)

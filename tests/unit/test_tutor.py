@@ -199,3 +199,26 @@ def test_review_records_the_answer_for_a_person() -> None:
 def test_content_falls_back_when_a_language_is_missing() -> None:
     turn = Tutor(COURSE, Lang.TAMAZIGHT).advance(Position("demo", "one"), Begin("one"))
     assert turn.replies[0].text.params["caption"] == "légende s1"  # Tamazight falls back to French
+
+
+@pytest.mark.parametrize(
+    ("position", "lesson_id"),
+    [
+        (Position("demo", "one", 0), "two"),  # a skip ahead: "two" was never offered
+        (AT_CHECKPOINT, "two"),  # not even from a checkpoint
+        (Position("demo", "one", 0), "elsewhere"),  # another course's lesson, after switching course
+        (Position("demo", "two", 0, done=True), "nowhere"),
+    ],
+)
+def test_a_lesson_never_offered_is_refused_and_nothing_changes(position: Position, lesson_id: str) -> None:
+    turn = TUTOR.advance(position, Begin(lesson_id))
+    assert turn.position == position
+    assert turn.effects == ()
+    assert turn.replies == TUTOR.advance(position, Repeat()).replies  # the current step again
+
+
+def test_the_next_lesson_opens_once_the_current_one_is_done() -> None:
+    done = Position("demo", "one", 1, done=True)
+    assert TUTOR.unlocked(done) == {"one", "two"}
+    assert TUTOR.advance(done, Begin("two")).position == Position("demo", "two", 0)
+    assert TUTOR.unlocked(Position("demo", "one", 1)) == {"one"}
