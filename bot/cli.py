@@ -10,23 +10,16 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn, cast, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, cast, get_args
 
 import typer
-import uvicorn
 from sqlalchemy import select
-from telegram.error import TelegramError
 
-from bot.app import App, build_app
 from bot.components import load_components, model_options
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.telegram.channel import build_telegram
-from bot.telegram.run import WebParts, delete_webhook, run_telegram, set_webhook, web_parts
 from bot.terminal import CHANNEL, LocalFileFetcher, TerminalSender, chat, demo, is_tty
-from bot.web import create_web_app
 from bot.whatsapp import CHANNEL as WHATSAPP
-from bot.whatsapp.channel import WhatsApp, check, missing
 from lessons.assessment import Assessor
 from lessons.combined import AssessorKind, CombinedAssessor, build_assessor, build_judge
 from lessons.content import ContentInvalid, load_library, scan
@@ -50,9 +43,11 @@ from progress.authoring import (
 )
 from progress.db import DatabaseUnavailable, upgrade
 from progress.models import User
-from progress.web import progress_parts
 from speech.audio import AudioError, AudioLimits
 from speech.models import ModelError, list_models, load_transcriber, pull, verify
+
+if TYPE_CHECKING:  # the app, web and chat clients load only for the commands that use them
+    from bot.app import App
 
 cli = typer.Typer(help="Maalem: apprenticeship in the chat apps, from master artisans.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -147,6 +142,8 @@ def content_check(
 
 def admin_app(current: Settings, *, learners: bool = False, **parts: Any) -> App:
     """The app (with the voice and grading models when it serves `learners`); exit code 2 if it fails."""
+    from bot.app import build_app
+
     try:
         if learners:
             parts = {**load_components(current).as_kwargs(), **parts}
@@ -395,6 +392,8 @@ def demo_command(
 @whatsapp_cli.command("check")
 def whatsapp_check() -> None:
     """Check the WhatsApp settings against the Graph API: our number, its quality, the templates set."""
+    from bot.whatsapp.channel import check
+
     ok, lines = asyncio.run(check(settings()))
     for line in lines:
         typer.echo(line if ok else f"maalem: {line}", err=not ok)
@@ -404,6 +403,14 @@ def whatsapp_check() -> None:
 
 async def serve(current: Settings) -> None:
     """Serve the webhooks on `web_host:web_port` until interrupted; saved messages are processed first."""
+    import uvicorn
+
+    from bot.telegram.channel import build_telegram
+    from bot.telegram.run import WebParts, web_parts
+    from bot.web import create_web_app
+    from bot.whatsapp.channel import WhatsApp
+    from progress.web import progress_parts
+
     whatsapp = WhatsApp(current)
     app = admin_app(current, learners=True, fetchers={WHATSAPP: whatsapp.fetcher})
     webhook = whatsapp.attach(app)
@@ -433,6 +440,8 @@ async def serve(current: Settings) -> None:
 @cli.command()
 def run() -> None:
     """Run the configured channels (WhatsApp's webhook, Telegram when its token is set), else the demo."""
+    from bot.whatsapp.channel import missing
+
     current = settings()
     if not missing(current):
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn shuts down cleanly, then re-raises it
@@ -448,6 +457,11 @@ def run() -> None:
 
 async def serve_dashboard(current: Settings) -> None:
     """The trainers' dashboard and the reminder sweeps, with no chat channel configured (offline trial)."""
+    import uvicorn
+
+    from bot.web import create_web_app
+    from progress.web import progress_parts
+
     app = admin_app(current)
     progress = progress_parts(app.dashboard_deps())
     web = create_web_app(app, progress.routers, progress.on_startup, progress.on_shutdown)
@@ -513,6 +527,10 @@ def users_add_trainer(  # noqa: PLR0917 (typer reads the options from the signat
 
 def telegram_run(current: Settings) -> None:
     """Telegram alone: long polling, or the webhook when MAALEM_TELEGRAM_MODE=webhook."""
+    from telegram.error import TelegramError
+
+    from bot.telegram.run import run_telegram
+
     app = admin_app(current, learners=True)
     try:
         with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
@@ -529,6 +547,10 @@ def telegram_set_webhook(
     url: Annotated[str, typer.Argument(help="this server's public HTTPS address (or the full webhook URL)")],
 ) -> None:
     """Have Telegram POST updates to URL/telegram/webhook, signed with MAALEM_TELEGRAM_WEBHOOK_SECRET."""
+    from telegram.error import TelegramError
+
+    from bot.telegram.run import set_webhook
+
     try:
         target = asyncio.run(set_webhook(settings(), url))
     except (TelegramError, ValueError) as exc:
@@ -540,6 +562,10 @@ def telegram_set_webhook(
 @telegram_cli.command("delete-webhook")
 def telegram_delete_webhook() -> None:
     """Stop webhook delivery; pending updates wait for long polling (`maalem run`)."""
+    from telegram.error import TelegramError
+
+    from bot.telegram.run import delete_webhook
+
     try:
         asyncio.run(delete_webhook(settings()))
     except (TelegramError, ValueError) as exc:

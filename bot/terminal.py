@@ -10,14 +10,16 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bidi import get_display
 
-from bot.app import App
 from lessons.i18n import without_bidi_marks
 from lessons.languages import Lang
 from lessons.messages import Choice, Incoming, IncomingMedia, MediaTooLarge, Outgoing
+
+if TYPE_CHECKING:  # the app loads only when a terminal chat starts (`maalem --help` stays quick)
+    from bot.app import App
 
 CHANNEL = "terminal"
 
