@@ -13,41 +13,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, cast, get_args
 
 import typer
-from sqlalchemy import select
 
-from bot.components import load_components, model_options
 from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.terminal import CHANNEL, LocalFileFetcher, TerminalSender, chat, demo, is_tty
 from bot.whatsapp import CHANNEL as WHATSAPP
-from lessons.assessment import Assessor
-from lessons.combined import AssessorKind, CombinedAssessor, build_assessor, build_judge
 from lessons.content import ContentInvalid, load_library, scan
-from lessons.drafting import Drafter, KeyPhraseDrafter, LLMDrafter
 from lessons.evaluation import assess_json, checkpoint_refs, evaluate, load_labelled, render_table
 from lessons.languages import Lang, pick
 from lessons.packs import COURSE_FILE, export_pack, read_pack
 from lessons.rubric import RubricMatcher
-from progress.accounts import AccountError, add_trainer
-from progress.authoring import (
-    AuthoringError,
-    drafts_left,
-    get_lesson,
-    invite_master,
-    localized,
-    set_text,
-    steps_of,
-    submitted,
-    texts_of,
-    translate_lesson,
-)
-from progress.db import DatabaseUnavailable, upgrade
-from progress.models import User
-from speech.audio import AudioError, AudioLimits
-from speech.models import ModelError, list_models, load_transcriber, pull, verify
+from speech.types import ModelError
 
-if TYPE_CHECKING:  # the app, web and chat clients load only for the commands that use them
+if TYPE_CHECKING:  # the app, models, web and chat clients load only for the commands that use them
     from bot.app import App
+    from lessons.assessment import Assessor
+    from lessons.drafting import Drafter
 
 cli = typer.Typer(help="Maalem: apprenticeship in the chat apps, from master artisans.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -103,6 +84,8 @@ def config() -> None:
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database to the newest schema."""
+    from progress.db import DatabaseUnavailable, upgrade
+
     current = settings()
     try:
         upgrade(current.resolved_database_url())
@@ -143,6 +126,8 @@ def content_check(
 def admin_app(current: Settings, *, learners: bool = False, **parts: Any) -> App:
     """The app (with the voice and grading models when it serves `learners`); exit code 2 if it fails."""
     from bot.app import build_app
+    from bot.components import load_components
+    from progress.db import DatabaseUnavailable
 
     try:
         if learners:
@@ -206,6 +191,8 @@ def users_invite_master(
     days: Annotated[int, typer.Option(help="days the code stays valid")] = 14,
 ) -> None:
     """Print a one-time code (and link) that links a master's chat account to their master profile."""
+    from progress.authoring import invite_master
+
     current = settings()
     app = admin_app(current)
     try:
@@ -236,6 +223,8 @@ def users_invite_master(
 @review_cli.command("list")
 def review_list() -> None:
     """Lessons waiting for approval: id, course, title, master, steps, drafts left to check."""
+    from progress.authoring import drafts_left, localized, steps_of, submitted
+
     app = admin_app(settings())
     try:
         with app.sessions() as session:
@@ -258,6 +247,8 @@ def review_show(
     lesson_id: Annotated[int, typer.Argument(help="the lesson's id (see `review list`)")],
 ) -> None:
     """Every text of a lesson per language, machine drafts and untranslated copies marked, and its media."""
+    from progress.authoring import AuthoringError, get_lesson, steps_of, texts_of
+
     app = admin_app(settings())
     marks = {"llm": "AI DRAFT, check it", "copy": "NOT TRANSLATED, master's words copied"}
     try:
@@ -284,6 +275,9 @@ def review_translate(
     ] = False,
 ) -> None:
     """Draft the missing translations with the local model; drafts stay marked until a trainer approves."""
+    from lessons.drafting import KeyPhraseDrafter, LLMDrafter
+    from progress.authoring import AuthoringError, get_lesson, translate_lesson
+
     current = settings()
     app = admin_app(current)
     try:
@@ -310,6 +304,8 @@ def review_set(
     text: Annotated[str, typer.Argument(help="the text")],
 ) -> None:
     """Write one text of a lesson yourself (a translation, a better hint)."""
+    from progress.authoring import AuthoringError, get_lesson, set_text
+
     app = admin_app(settings())
     try:
         with app.sessions() as session:
@@ -323,6 +319,10 @@ def review_set(
 
 
 def _trainer(app: App, login: str | None) -> int | None:
+    from sqlalchemy import select
+
+    from progress.models import User
+
     if login is None:
         return None
     with app.sessions() as session:
@@ -338,6 +338,8 @@ def review_approve(
     by: Annotated[str | None, typer.Option(help="your login, recorded with the decision")] = None,
 ) -> None:
     """Approve a lesson: its texts as shown become final, and apprentices of its craft and region get it."""
+    from progress.authoring import AuthoringError
+
     app = admin_app(settings())
     try:
         course = app.decisions.decide(lesson_id, approve=True, by=_trainer(app, by))
@@ -355,6 +357,8 @@ def review_reject(
     by: Annotated[str | None, typer.Option(help="your login, recorded with the decision")] = None,
 ) -> None:
     """Send a lesson back to its master with a note."""
+    from progress.authoring import AuthoringError
+
     app = admin_app(settings())
     try:
         app.decisions.decide(lesson_id, approve=False, by=_trainer(app, by), note=note)
@@ -498,6 +502,8 @@ def users_add_trainer(  # noqa: PLR0917 (typer reads the options from the signat
     language: Annotated[Lang, typer.Option(help="the language of their weekly digest")] = Lang.FRENCH,
 ) -> None:
     """Create or update a dashboard account: an admin, a regional trainer or a cooperative trainer."""
+    from progress.accounts import AccountError, add_trainer
+
     current = settings()
     channel, _, chat_id = (chat or "").partition(":")
     if chat and not (channel and chat_id):
@@ -585,6 +591,9 @@ def assess_command(
     list_steps: Annotated[bool, typer.Option("--list", help="list the checkpoints' steps")] = False,
 ) -> None:
     """Check one answer; print the verdict as JSON: per key point, pass, confidence, who decided, feedback."""
+    from bot.components import model_options
+    from lessons.combined import AssessorKind, build_assessor
+
     current = settings()
     library = load_library(current.content_dir)
     if list_steps:
@@ -609,6 +618,9 @@ def eval_assess(
     llm: Annotated[bool, typer.Option(help="also the model alone and the rubric with the model")] = True,
 ) -> None:
     """Rubric, model and both together on the labelled answers: accuracy, review, injections passed, time."""
+    from bot.components import model_options
+    from lessons.combined import CombinedAssessor, build_judge
+
     current = settings()
     library = load_library(current.content_dir)
     items = load_labelled(labelled or current.content_dir / "eval" / "answers.yaml", library.courses)
@@ -628,6 +640,8 @@ cli.add_typer(models_cli, name="models")
 @models_cli.command("list")
 def models_list() -> None:
     """The bundled model and the recommended ones, and whether each is here."""
+    from speech.models import list_models
+
     for entry in list_models(settings().models_dir):
         state = "present" if entry.present else "missing (maalem models pull NAME)"
         typer.echo(f"{entry.spec.name:<28} {entry.spec.kind:<15} {state:<36} {entry.path}")
@@ -638,6 +652,8 @@ def models_pull(
     name: Annotated[str, typer.Argument(help="a recommended model's name, or a Hub repository id")],
 ) -> None:
     """Download a model into the models folder (where this machine has the internet)."""
+    from speech.models import pull
+
     try:
         path = pull(name, settings().models_dir, progress=typer.echo)
     except ModelError as exc:
@@ -648,6 +664,8 @@ def models_pull(
 @models_cli.command("verify")
 def models_verify() -> None:
     """Load each configured model and report what works; exit 1 if something does not."""
+    from speech.models import verify
+
     current = settings()
     checks = verify(
         current.models_dir,
@@ -670,6 +688,9 @@ def transcribe_command(
     as_json: Annotated[bool, typer.Option("--json", help="print the whole transcript as JSON")] = False,
 ) -> None:
     """Transcribe a voice note with the configured model (for operators)."""
+    from speech.audio import AudioError, AudioLimits
+    from speech.models import load_transcriber
+
     current = settings()
     limits = AudioLimits(max_bytes=current.max_audio_bytes, max_seconds=current.max_audio_seconds)
     try:

@@ -18,14 +18,11 @@ import numpy as np
 from speech.audio import DEFAULT_LIMITS, RATE, AudioLimits
 from speech.transcribe import Device, FasterWhisper, OpenAIWhisper, TransformersWhisper, WhisperTranscriber
 from speech.tts import CachedSpeaker, EspeakSpeaker, GTTSSpeaker, PiperSpeaker
+from speech.types import ModelError
 
 ModelKind = Literal["faster-whisper", "transformers", "llm"]
 TranscriberKind = Literal["faster-whisper", "openai-whisper", "transformers", "none"]
 SpeakerKind = Literal["espeak-ng", "piper", "gtts", "none"]
-
-
-class ModelError(Exception):
-    """A model that cannot be found, fetched or loaded; the message says what to do."""
 
 
 @dataclass(frozen=True)

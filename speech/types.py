@@ -7,6 +7,10 @@ from pathlib import Path
 from typing import Protocol
 
 
+class ModelError(Exception):
+    """A model that cannot be found, fetched or loaded; the message says what to do."""
+
+
 @dataclass(frozen=True)
 class Segment:
     """A stretch of recognised speech."""

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from speech.audio import RATE, AudioTooLong, NotAudio, encode_ogg_opus
-from speech.models import ModelError, load_transcriber
+from speech.models import load_transcriber
+from speech.types import ModelError
 from speech.testing import CRAFT_STEPS, GLOSSARY, word_errors
 from speech.transcribe import ENGLISH_ONLY_WARNING, FasterWhisper, OpenAIWhisper, TransformersWhisper
 from speech.tts import EspeakSpeaker

@@ -9,7 +9,8 @@ import av
 import pytest
 
 from speech.audio import decode_audio
-from speech.models import ModelError, load_speaker
+from speech.models import load_speaker
+from speech.types import ModelError
 from speech.testing import word_errors
 from speech.transcribe import FasterWhisper
 from speech.tts import EspeakSpeaker, GTTSSpeaker, PiperSpeaker, UnsupportedLanguage
