@@ -11,8 +11,7 @@ from lessons.assessment import Assessor
 from lessons.combined import ModelOptions, build_assessor
 from speech.audio import AudioLimits
 from speech.models import load_speaker, load_transcriber
-from speech.types import ModelError
-from speech.types import Speaker, Transcriber
+from speech.types import ModelError, Speaker, Transcriber
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,10 @@ import pytest
 
 from speech.audio import RATE, AudioTooLong, NotAudio, encode_ogg_opus
 from speech.models import load_transcriber
-from speech.types import ModelError
 from speech.testing import CRAFT_STEPS, GLOSSARY, word_errors
 from speech.transcribe import ENGLISH_ONLY_WARNING, FasterWhisper, OpenAIWhisper, TransformersWhisper
 from speech.tts import EspeakSpeaker
-from speech.types import Transcript
+from speech.types import ModelError, Transcript
 
 pytest_plugins = ("tests.speech_fixtures",)
 

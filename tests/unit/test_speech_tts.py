@@ -10,10 +10,10 @@ import pytest
 
 from speech.audio import decode_audio
 from speech.models import load_speaker
-from speech.types import ModelError
 from speech.testing import word_errors
 from speech.transcribe import FasterWhisper
 from speech.tts import EspeakSpeaker, GTTSSpeaker, PiperSpeaker, UnsupportedLanguage
+from speech.types import ModelError
 
 pytest_plugins = ("tests.speech_fixtures",)
 
