@@ -23,13 +23,12 @@ def test_the_default_hears_french_and_arabic_when_told_the_language(
     base: FasterWhisper, espeak: EspeakSpeaker
 ) -> None:
     assert base.warning is None  # not English-only
-    french = base.transcribe_samples(
-        espeak.synthesize("Il y a de la place pour le mortier.", "fr")[0], language="fr"
-    )
-    assert "place" in french.text.casefold()
+    # Sentences that base hears from espeak-ng on every CPU tried; craft sentences are too weak for a test (see eval).
+    french = base.transcribe_samples(espeak.synthesize("Merci beaucoup, à demain.", "fr")[0], language="fr")
+    assert "merci beaucoup" in french.text.casefold()
     assert french.language == "fr"
-    arabic = base.transcribe_samples(espeak.synthesize("الظهر أصغر من الوجه", "ar")[0], language="ary")
-    assert any("\u0600" <= c <= "\u06ff" for c in arabic.text)  # Darija is heard as Arabic, in Arabic script
+    arabic = base.transcribe_samples(espeak.synthesize("السلام عليكم", "ar")[0], language="ary")
+    assert "السلام" in arabic.text  # Darija is heard as Arabic, in Arabic script
     assert arabic.language == "ary"
 
 
