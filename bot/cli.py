@@ -18,7 +18,7 @@ from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.terminal import CHANNEL, LocalFileFetcher, TerminalSender, chat, demo, is_tty
 from bot.whatsapp import CHANNEL as WHATSAPP
-from lessons.content import ContentInvalid, load_library, scan
+from lessons.content import ContentInvalid, OutsidePack, load_library, scan
 from lessons.evaluation import assess_json, checkpoint_refs, evaluate, load_labelled, render_table
 from lessons.languages import Lang, pick
 from lessons.packs import COURSE_FILE, export_pack, read_pack
@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the app, models, web and chat clients load only for the com
     from bot.app import App
     from lessons.assessment import Assessor
     from lessons.drafting import Drafter
+    from speech.models import TranscriberKind
 
 cli = typer.Typer(help="Maalem: apprenticeship in the chat apps, from master artisans.", no_args_is_help=True)
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -156,7 +157,7 @@ def content_export(
             _fail(f"no course {course!r}; courses: {', '.join(sorted(app.library.courses))}")
         try:
             folder = export_pack(found, dest)
-        except FileExistsError as exc:
+        except (FileExistsError, OutsidePack) as exc:
             _fail(exc)
         typer.echo(f"exported {course} to {folder}")
     finally:
@@ -631,6 +632,38 @@ def eval_assess(
         assessors |= {kind: judge, f"rubric + {kind}": CombinedAssessor(RubricMatcher(), judge)}
     typer.echo(f"{len(items)} labelled answers")
     typer.echo(render_table(asyncio.run(evaluate(assessors, items, library.courses))))
+
+
+@eval_cli.command("speech")
+def eval_speech(
+    transcripts: Annotated[
+        Path | None, typer.Argument(help="a transcripts TSV (file, language, text) or its folder")
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option(help="a Whisper model's name or folder; repeat to compare")
+    ] = None,
+) -> None:
+    """Each model on the labelled voice notes, heard in their own language: WER, CER, RTF, to a person."""
+    from speech.audio import AudioError, AudioLimits
+    from speech.evaluation import SpeechSetInvalid, load_samples, speech_table, transcribe_all
+    from speech.models import load_transcriber
+
+    current = settings()
+    try:
+        samples = load_samples(transcripts or current.content_dir / "eval" / "speech")
+    except (SpeechSetInvalid, OSError) as exc:
+        _fail(exc)
+    limits = AudioLimits(max_bytes=current.max_audio_bytes, max_seconds=current.max_audio_seconds)
+    kind: TranscriberKind = "faster-whisper" if current.transcriber == "none" else current.transcriber
+    typer.echo(f"{len(samples)} voice notes")
+    for name in model or [current.whisper_model]:
+        try:
+            transcriber = load_transcriber(kind, name, current.models_dir, limits=limits)
+            assert transcriber is not None  # only the kind "none" gives no transcriber
+            heard = transcribe_all(transcriber, samples)
+        except (ModelError, AudioError, OSError) as exc:
+            _fail(exc)
+        typer.echo(f"\n{name or 'default'} ({kind})\n{speech_table(heard)}")
 
 
 models_cli = typer.Typer(help="Speech and grading models.", no_args_is_help=True)

@@ -127,3 +127,26 @@ def test_unwritable_data_folder_exits_with_a_clear_message(
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 2
     assert "not writable" in result.output
+
+
+def test_eval_speech_scores_the_default_model_per_language(settings: Settings, tmp_path: Path) -> None:
+    shipped = CONTENT / "eval" / "speech"
+    notes = (shipped / "transcripts.tsv").read_text(encoding="utf-8").splitlines()
+    chosen = [line for line in notes if line.startswith(("en-1.", "fr-1."))]
+    tsv = tmp_path / "two.tsv"
+    tsv.write_text("\n".join(f"{shipped}/{line}" for line in chosen), encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "speech", str(tsv)])
+    assert result.exit_code == 0, result.output
+    assert "2 voice notes" in result.output
+    table = [line.split() for line in result.stdout.splitlines()]
+    rows = {cells[1]: cells for cells in table if len(cells) == 7 and cells[0].isdigit()}
+    assert set(rows) == {"all", "en", "fr"}
+    assert float(rows["en"][2]) < 0.5  # the English note is mostly heard right
+
+
+def test_eval_speech_names_the_broken_line(settings: Settings, tmp_path: Path) -> None:
+    tsv = tmp_path / "bad.tsv"
+    tsv.write_text("note.ogg\tfr\n", encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "speech", str(tsv)])
+    assert result.exit_code == 1
+    assert f"{tsv}:1: expected file, language and text" in result.output

@@ -23,7 +23,7 @@ def test_the_default_hears_french_and_arabic_when_told_the_language(
     base: FasterWhisper, espeak: EspeakSpeaker
 ) -> None:
     assert base.warning is None  # not English-only
-    # Sentences that base hears from espeak-ng on every CPU tried; craft sentences are too weak for a test (see eval).
+    # Sentences base hears from espeak-ng on every CPU tried; craft ones are weaker (`maalem eval speech`).
     french = base.transcribe_samples(espeak.synthesize("Merci beaucoup, à demain.", "fr")[0], language="fr")
     assert "merci beaucoup" in french.text.casefold()
     assert french.language == "fr"
