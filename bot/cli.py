@@ -656,7 +656,7 @@ def eval_speech(
     limits = AudioLimits(max_bytes=current.max_audio_bytes, max_seconds=current.max_audio_seconds)
     kind: TranscriberKind = "faster-whisper" if current.transcriber == "none" else current.transcriber
     typer.echo(f"{len(samples)} voice notes")
-    names: list[str | None] = list(model or [current.whisper_model])
+    names: list[str | None] = [*model] if model else [current.whisper_model]
     for name in names:
         try:
             transcriber = load_transcriber(kind, name, current.models_dir, limits=limits)
