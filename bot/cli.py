@@ -723,20 +723,25 @@ def transcribe_command(
 ) -> None:
     """Transcribe a voice note with the configured model (for operators)."""
     from speech.audio import AudioError, AudioLimits
-    from speech.models import load_transcriber
+    from speech.routing import load_routed
+    from speech.types import LanguageNotHeard
 
     current = settings()
     limits = AudioLimits(max_bytes=current.max_audio_bytes, max_seconds=current.max_audio_seconds)
     try:
-        transcriber = load_transcriber(
-            current.transcriber, current.whisper_model, current.models_dir, limits=limits
+        transcriber = load_routed(
+            current.transcriber,
+            current.whisper_model,
+            current.whisper_models,
+            current.models_dir,
+            limits=limits,
         )
         if transcriber is None:
             _fail("no transcriber configured (MAALEM_TRANSCRIBER=none)")
         if transcriber.warning:
             typer.echo(f"note: {transcriber.warning}", err=True)
         transcript = transcriber.transcribe(file, language=language)
-    except (ModelError, AudioError, OSError) as exc:
+    except (ModelError, AudioError, LanguageNotHeard, OSError) as exc:
         _fail(exc)
     if as_json:
         typer.echo(json.dumps(dataclasses.asdict(transcript), ensure_ascii=False, indent=2))

@@ -10,7 +10,8 @@ from bot.settings import Settings
 from lessons.assessment import Assessor
 from lessons.combined import ModelOptions, build_assessor
 from speech.audio import AudioLimits
-from speech.models import load_speaker, load_transcriber
+from speech.models import load_speaker
+from speech.routing import load_routed
 from speech.types import ModelError, Speaker, Transcriber
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,10 @@ def load_components(settings: Settings) -> Components:
     """Load what the settings ask for; a voice model that cannot load leaves voice notes kept for later."""
     limits = AudioLimits(max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds)
     try:
-        transcriber = load_transcriber(
+        transcriber = load_routed(
             settings.transcriber,
             settings.whisper_model,
+            settings.whisper_models,
             settings.models_dir,
             workers=settings.transcription_workers,
             limits=limits,

@@ -39,7 +39,10 @@ class Settings(BaseSettings):
     # speech
     transcriber: Literal["faster-whisper", "openai-whisper", "transformers", "none"] = "faster-whisper"
     whisper_model: str | None = None
-    """Path of a local model (folder or .pt); the English-only tiny.en from PyPI when unset."""
+    """A model's name or local path (folder or .pt); the multilingual Whisper base from PyPI when unset."""
+    whisper_models: dict[str, str] = {}
+    """Per learner language, the model that hears it, as JSON: `{"ary": "darija-whisper", "zgh": "none"}`.
+    Darija goes to `darija-whisper` when it is in `models_dir`; Tamazight to nobody (a person) by default."""
     speaker: Literal["espeak-ng", "piper", "gtts", "none"] = "espeak-ng"
     piper_voice: str | None = None
     max_audio_seconds: float = 180.0

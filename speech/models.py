@@ -244,7 +244,20 @@ def load_transcriber(
     """The configured transcriber (None for "none"); `ModelError` with a clear message when it cannot load."""
     if kind == "none":
         return None
-    path = resolve_model(kind, model, models_dir)
+    return open_transcriber(
+        kind, resolve_model(kind, model, models_dir), workers=workers, device=device, limits=limits
+    )
+
+
+def open_transcriber(
+    kind: Literal["faster-whisper", "openai-whisper", "transformers"],
+    path: Path,
+    *,
+    workers: int = 1,
+    device: Device = "auto",
+    limits: AudioLimits = DEFAULT_LIMITS,
+) -> WhisperTranscriber:
+    """Load the model at `path` with its backend; `ModelError` when it cannot load."""
     try:
         if kind == "faster-whisper":
             return FasterWhisper(path, device=device, workers=workers, limits=limits)

@@ -11,6 +11,14 @@ class ModelError(Exception):
     """A model that cannot be found, fetched or loaded; the message says what to do."""
 
 
+class LanguageNotHeard(Exception):
+    """No model is set to hear this language: the note goes to a person instead."""
+
+    def __init__(self, language: str) -> None:
+        super().__init__(f"no speech model hears {language!r}")
+        self.language = language
+
+
 @dataclass(frozen=True)
 class Segment:
     """A stretch of recognised speech."""
