@@ -39,6 +39,8 @@ _DARIJA_LATIN = {
     "bzaf",
     "daba",
 }
+_TAMAZIGHT = {"azul", "tanmmirt", "tanemmirt", "manzakin", "mamek", "ازول", "أزول"}
+"""Tamazight greetings and thanks in Latin or Arabic letters ("azul" is not Darija)."""
 _FRENCH = {
     "bonjour",
     "salut",
@@ -65,10 +67,10 @@ _LOCALES = {
 
 def guess_language(text: str, locale: str | None, default: Lang) -> Lang:
     """The most likely language of `text`; the platform locale and then `default` break ties."""
-    if _TIFINAGH.search(text):
-        return Lang.TAMAZIGHT
     words = set(normalize(text).split())
     raw_words = set(text.split())
+    if _TIFINAGH.search(text) or (words | raw_words) & _TAMAZIGHT:
+        return Lang.TAMAZIGHT
     if _ARABIC.search(text):
         return (
             Lang.DARIJA

@@ -57,6 +57,9 @@ def test_logs_hide_tokens_and_phone_numbers(caplog: pytest.LogCaptureFixture) ->
         ("Bonjour, je veux apprendre", Lang.FRENCH),
         ("Hello, I want to learn", Lang.ENGLISH),
         ("ⴰⵣⵓⵍ", Lang.TAMAZIGHT),
+        ("Azul!", Lang.TAMAZIGHT),
+        ("azul, tanmmirt", Lang.TAMAZIGHT),
+        ("أزول", Lang.TAMAZIGHT),
     ],
 )
 def test_language_is_guessed_from_the_first_message(text: str, expected: Lang) -> None:
