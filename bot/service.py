@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import traceback
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -81,6 +82,8 @@ _FAILED = (
     .where(_INBOUND.c.id == bindparam("inbound_id"))
     .values(status="failed", error=bindparam("reason"))
 )
+_POISONED = _FAILED.where(_INBOUND.c.status == "received")
+"""Gives up a message its handling could not finish (and so could not claim)."""
 _QUEUE = insert(Base.metadata.tables[OutboundMessage.__tablename__])
 _IDENTITY = (
     select(ChannelIdentity)
@@ -230,21 +233,41 @@ class Service:
             ).all()
         replies: list[Outgoing] = []
         for inbound_id, payload in rows:
-            replies += await self.process(inbound_id, Incoming.from_json(payload))
+            try:
+                message = Incoming.from_json(payload)
+            except Exception as exc:  # a row no message can be read from (erased, or an older shape)
+                self._poisoned(inbound_id, exc)
+                continue
+            replies += await self.process(inbound_id, message)
         return replies
 
     async def process(self, inbound_id: int, message: Incoming) -> list[Outgoing]:
         """Handle a recorded message in one transaction; slow work happens between attempts, never inside.
 
-        Messages from one chat are handled in the order they arrive, one at a time.
+        Messages from one chat are handled in the order they arrive, one at a time. A message whose handling
+        raises is marked failed for a person and answers nothing; the messages after it go on.
         """
         async with self._locks[f"{message.channel}:{message.chat_id}"]:
             work: dict[str, object] = {}
-            while True:
-                try:
-                    return self._unit_of_work(inbound_id, message, work)
-                except Pending as pending:
-                    work[pending.key] = await self._slow(inbound_id, pending)
+            try:
+                while True:
+                    try:
+                        return self._unit_of_work(inbound_id, message, work)
+                    except Pending as pending:
+                        work[pending.key] = await self._slow(inbound_id, pending)
+            except Exception as exc:
+                self._poisoned(inbound_id, exc)
+                return []
+
+    def _poisoned(self, inbound_id: int, exc: Exception) -> None:
+        """Mark a message that cannot be handled failed, with its error's type (never its text)."""
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+        log.error(  # no traceback: the error's message may quote what the user sent
+            "message %d failed (%s%s); kept for a person", inbound_id, type(exc).__name__, where
+        )
+        with begin(self.sessions) as connection:
+            connection.execute(_POISONED, {"inbound_id": inbound_id, "reason": type(exc).__name__})
 
     async def _slow(self, inbound_id: int, pending: Pending) -> object:
         """Run slow work with retries; each try is counted first, so a message that crashes us is given up."""
