@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
+from bot.conversation.service import Context, Service
 from bot.memory import CHANNEL, MemorySender, MemoryUser
-from bot.service import Context, Service
 from bot.settings import Settings
 from lessons.i18n import RLM
 from lessons.languages import Lang

@@ -16,8 +16,8 @@ from typing import Any, Protocol
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
-from bot.onboarding import Onboarding
-from bot.privacy import erase_user, export_user
+from bot.conversation.onboarding import Onboarding
+from bot.conversation.privacy import erase_user, export_user
 from lessons.assessment import Assessment, Assessor, InlineAssessor
 from lessons.content import Library
 from lessons.course import Course

@@ -17,7 +17,7 @@ from progress.models import Enrolment, utcnow
 from progress.reminders import recall
 
 if TYPE_CHECKING:
-    from bot.service import Context, Service
+    from bot.conversation.service import Context, Service
 
 
 def command_name(text: str) -> str | None:

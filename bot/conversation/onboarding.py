@@ -11,7 +11,7 @@ from lessons.messages import Choice
 from progress.models import Consent
 
 if TYPE_CHECKING:
-    from bot.service import Context, Service
+    from bot.conversation.service import Context, Service
 
 STAGES = ("language", "consent", "guardian", "region", "craft", "cooperative", "ready")
 

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.service import VOICE_KINDS, Pending
+from bot.conversation.service import VOICE_KINDS, Pending
 from lessons.content import ContentInvalid
 from lessons.drafting import CheckpointDraft, Drafter, KeyPhraseDrafter
 from lessons.languages import Lang, pick
@@ -55,7 +55,7 @@ from progress.models import Answer, TeachSession, User, utcnow
 from progress.notify import language_of
 
 if TYPE_CHECKING:
-    from bot.service import Context, Service
+    from bot.conversation.service import Context, Service
 
 log = logging.getLogger(__name__)
 
