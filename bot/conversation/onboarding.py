@@ -11,7 +11,8 @@ from lessons.messages import Choice
 from progress.models import Consent
 
 if TYPE_CHECKING:
-    from bot.conversation.service import Context, Service
+    from bot.conversation.service import Service
+    from bot.conversation.turn import Context
 
 STAGES = ("language", "consent", "guardian", "region", "craft", "cooperative", "ready")
 

@@ -17,15 +17,8 @@ from progress.models import Enrolment, utcnow
 from progress.reminders import recall
 
 if TYPE_CHECKING:
-    from bot.conversation.service import Context, Service
-
-
-def command_name(text: str) -> str | None:
-    """`progress` for `/progress@maalem_bot extra`; None when the text is not a command."""
-    text = text.strip()
-    if not text.startswith("/") or len(text) < 2:
-        return None
-    return text[1:].split(maxsplit=1)[0].split("@")[0].lower()
+    from bot.conversation.service import Service
+    from bot.conversation.turn import Context
 
 
 class ProgressFlow:
@@ -38,9 +31,8 @@ class ProgressFlow:
     def wants(self, service: Service, ctx: Context) -> bool:
         """Our commands and buttons, once the learner is past onboarding (`/pause` at any time)."""
         message, ready = ctx.message, ctx.user.stage == "ready"
-        if message.kind == "text":
-            name = command_name(message.text)
-            return name == "pause" or (name == "progress" and ready)
+        if (command := ctx.command) is not None:
+            return command[0] == "pause" or (command[0] == "progress" and ready)
         if message.kind == "button":
             return message.text.partition(":")[0] in {"pause", "review"} and ready
         return False
@@ -48,7 +40,7 @@ class ProgressFlow:
     def handle(self, service: Service, ctx: Context) -> None:
         """Reply to the command or button."""
         message, user = ctx.message, ctx.user
-        if message.kind == "text" and command_name(message.text) == "progress":
+        if ctx.command is not None and ctx.command[0] == "progress":
             self.report(service, ctx)
             return
         action, _, arg = message.text.partition(":")

@@ -5,19 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
-import traceback
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.orm import Session, joinedload, sessionmaker
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversation.inbound import InboundLog
 from bot.conversation.onboarding import Onboarding
 from bot.conversation.privacy import erase_user, export_user
+from bot.conversation.router import COMMANDS, Command, Handler, Router, Routes
+from bot.conversation.turn import VOICE_KINDS, Context, Flow, Pending
+from bot.conversation.unit import UnitOfWork
 from lessons.assessment import Assessment, Assessor, InlineAssessor
 from lessons.content import Library
 from lessons.course import Course
@@ -43,121 +43,23 @@ from lessons.tutor import (
     Tutor,
 )
 from progress.certificates import issue_certificate
-from progress.db import begin, insert_new
-from progress.models import (
-    Answer,
-    Base,
-    ChannelIdentity,
-    Enrolment,
-    InboundMessage,
-    OutboundMessage,
-    Question,
-    ReviewItem,
-    StepProgress,
-    User,
-    utcnow,
-)
-from progress.notify import Notifier, language_of
-from speech.audio import AudioError
+from progress.db import insert_new
+from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
+from progress.notify import Notifier
 from speech.types import Transcriber, Transcript
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "courses", "progress", "pause", "language", "spoken", "mydata", "forget")
-VOICE_KINDS = frozenset({"voice", "audio", "video_note"})
-MAX_TRIES = 3
-"""A message whose slow work (download, transcription) fails this often gets an apology and a person."""
-TOUCH_EVERY = timedelta(minutes=1)
-""""Last seen" times are written at most this often: minutes are precise enough for reminders and windows."""
+_MENU = " ".join(f"/{name}" for name in COMMANDS)
 
-# The statements of every turn, built once: Core statements skip the ORM's per-call work.
-_INBOUND = Base.metadata.tables[InboundMessage.__tablename__]
-_CLAIM = (
-    update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("inbound_id"), _INBOUND.c.status == "received")
-    .values(status="done", processed_at=bindparam("at"), user_id=bindparam("uid"))
-)
-_FAILED = (
-    update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("inbound_id"))
-    .values(status="failed", error=bindparam("reason"))
-)
-_POISONED = _FAILED.where(_INBOUND.c.status == "received")
-"""Gives up a message its handling could not finish (and so could not claim)."""
-_QUEUE = insert(Base.metadata.tables[OutboundMessage.__tablename__])
-_IDENTITY = (
-    select(ChannelIdentity)
-    .options(joinedload(ChannelIdentity.user))
-    .where(ChannelIdentity.channel == bindparam("channel"), ChannelIdentity.external_id == bindparam("chat"))
-)
 _ENROLMENT = select(Enrolment).where(
     Enrolment.user_id == bindparam("uid"), Enrolment.course_id == bindparam("course")
 )
-_RECORD = insert_new(
-    _INBOUND,
-    ("channel", "platform_id", "chat_id", "payload", "status", "attempts", "received_at"),
-    key=("channel", "platform_id"),
-    returning="id",
-)
-"""Saves a delivery unless its key is known: its id, or no row."""
 _STEP_DONE = insert_new(
     Base.metadata.tables[StepProgress.__tablename__],
     ("user_id", "course_id", "lesson_id", "step_id", "completed_at"),
     key=("user_id", "course_id", "lesson_id", "step_id"),
 )
-
-
-@dataclass
-class Pending(Exception):
-    """Slow work the unit of work needs first; it is done outside the transaction, then the unit retried."""
-
-    key: str
-    run: Callable[[], Awaitable[object]]
-    durable: bool = True
-    """Count each try in the inbound log (downloads, transcription); pure in-process work needs no count."""
-
-
-class Flow(Protocol):
-    """A conversation beside the learner's journey; it may raise `Pending` for slow work like the service."""
-
-    def wants(self, service: Service, ctx: Context) -> bool:
-        """Whether this flow handles the message (e.g. the user is a master who is teaching)."""
-        ...
-
-    def handle(self, service: Service, ctx: Context) -> None:
-        """Handle it inside the unit of work: change state, queue replies with `service.say`."""
-        ...
-
-
-class GaveUp(Exception):
-    """Slow work for a message failed too often, across restarts."""
-
-
-EXPECTED_ERRORS: tuple[type[Exception], ...] = (MediaTooLarge, AudioError)
-"""Failures that retrying cannot mend (too big, bad audio): answered at once."""
-
-
-@dataclass
-class Context:
-    """What one unit of work knows while it handles a message."""
-
-    session: Session
-    inbound_id: int
-    message: Incoming
-    user: User
-    work: dict[str, object]
-    replies: list[Outgoing] = field(default_factory=list)
-    enrolments: dict[str, Enrolment | None] = field(default_factory=dict)
-    """Enrolments looked up in this unit of work, by course id (they stay live ORM objects)."""
-    answer: Answer | None = None
-    """The answer row a voice note made in this unit of work, graded once transcribed."""
-    failed: str | None = None
-    """Why the message ends for a person to look at (slow work failed every try)."""
-
-    @property
-    def lang(self) -> Lang:
-        """The user's language (the default until chosen)."""
-        return language_of(self.user, Lang.DARIJA)
 
 
 class Service:
@@ -189,7 +91,40 @@ class Service:
         self.onboarding = Onboarding(library, catalog)
         self.flows: list[Flow] = []
         """Extra conversations (a master teaching) that take a message before the learner's journey."""
-        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.inbound = InboundLog(sessions)
+        self.router = Router(self._routes(), self._flow, self.say, max_text_chars=max_text_chars)
+        self.unit = UnitOfWork(sessions, self.inbound, self.router.dispatch)
+
+    def _routes(self) -> Routes:
+        """The learner's conversation: commands, buttons and the rest, each to its handler."""
+        events: dict[str, Event] = {"next": Next(), "repeat": Repeat(), "ask": AskPressed()}
+        tutor = {action: self._press(event) for action, event in events.items()}
+        return Routes(
+            first_contact=self._welcome,
+            onboarding=lambda ctx: self.onboarding.handle(self, ctx),
+            ask_again=lambda ctx: self.onboarding.ask_current(self, ctx),
+            commands={
+                "start": Command(self._start),
+                "help": Command(lambda ctx, arg: self.say(ctx, "help", {"commands": _MENU})),
+                "language": Command(lambda ctx, arg: self.onboarding.ask_language(self, ctx, welcome=False)),
+                "mydata": Command(self._mydata),
+                "forget": Command(self._ask_forget),
+                "courses": Command(lambda ctx, arg: self.show_courses(ctx), ready_only=True),
+                "spoken": Command(self._spoken, ready_only=True),
+            },
+            unknown_command=lambda ctx, name: self.say(ctx, "command.unknown", {"commands": _MENU}),
+            buttons={
+                "lang": lambda ctx, arg: self.onboarding.handle(self, ctx),
+                "courses": lambda ctx, arg: self.show_courses(ctx),
+                "course": self._course,
+                "lesson": lambda ctx, arg: self._tutor_event(ctx, lambda p: Begin(arg)),
+                **tutor,
+            },
+            stale_button=lambda ctx, data: self.say(ctx, "button.stale"),
+            awaiting={"forget": lambda ctx, data: self._forget(ctx, confirmed=data == "forget:yes")},
+            media=self._media,
+            text=self._text,
+        )
 
     def record(self, message: Incoming) -> int | None:
         """Save a received message; None when this delivery was seen before."""
@@ -197,23 +132,7 @@ class Service:
 
     def record_all(self, messages: Sequence[Incoming]) -> list[int | None]:
         """Save received messages in one transaction: each one's id, or None for a delivery seen before."""
-        now = utcnow()
-        with begin(self.sessions) as connection:
-            return [
-                connection.execute(
-                    _RECORD,
-                    {
-                        "channel": message.channel,
-                        "platform_id": message.message_id,
-                        "chat_id": message.chat_id,
-                        "payload": message.to_json(),
-                        "status": "received",
-                        "attempts": 0,
-                        "received_at": now,
-                    },
-                ).scalar()
-                for message in messages
-            ]
+        return self.inbound.record_all(messages)
 
     async def handle(self, message: Incoming) -> list[Outgoing]:
         """Record and process a message; the replies are also left in the outbox for the channel to send."""
@@ -225,113 +144,19 @@ class Service:
 
     async def resume(self) -> list[Outgoing]:
         """Process every message saved but not yet handled (after a crash or restart), oldest first."""
-        with self.sessions() as session:
-            rows = session.execute(
-                select(InboundMessage.id, InboundMessage.payload)
-                .where(InboundMessage.status == "received")
-                .order_by(InboundMessage.id)
-            ).all()
         replies: list[Outgoing] = []
-        for inbound_id, payload in rows:
+        for inbound_id, payload in self.inbound.received():
             try:
                 message = Incoming.from_json(payload)
             except Exception as exc:  # a row no message can be read from (erased, or an older shape)
-                self._poisoned(inbound_id, exc)
+                self.inbound.give_up(inbound_id, exc)
                 continue
             replies += await self.process(inbound_id, message)
         return replies
 
     async def process(self, inbound_id: int, message: Incoming) -> list[Outgoing]:
-        """Handle a recorded message in one transaction; slow work happens between attempts, never inside.
-
-        Messages from one chat are handled in the order they arrive, one at a time. A message whose handling
-        raises is marked failed for a person and answers nothing; the messages after it go on.
-        """
-        async with self._locks[f"{message.channel}:{message.chat_id}"]:
-            work: dict[str, object] = {}
-            try:
-                while True:
-                    try:
-                        return self._unit_of_work(inbound_id, message, work)
-                    except Pending as pending:
-                        work[pending.key] = await self._slow(inbound_id, pending)
-            except Exception as exc:
-                self._poisoned(inbound_id, exc)
-                return []
-
-    def _poisoned(self, inbound_id: int, exc: Exception) -> None:
-        """Mark a message that cannot be handled failed, with its error's type (never its text)."""
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
-        log.error(  # no traceback: the error's message may quote what the user sent
-            "message %d failed (%s%s); kept for a person", inbound_id, type(exc).__name__, where
-        )
-        with begin(self.sessions) as connection:
-            connection.execute(_POISONED, {"inbound_id": inbound_id, "reason": type(exc).__name__})
-
-    async def _slow(self, inbound_id: int, pending: Pending) -> object:
-        """Run slow work with retries; each try is counted first, so a message that crashes us is given up."""
-        error: Exception = GaveUp()
-        for attempt in range(MAX_TRIES):
-            if pending.durable:
-                with self.sessions() as session:
-                    inbound = session.get_one(InboundMessage, inbound_id)
-                    if inbound.attempts >= 2 * MAX_TRIES:
-                        return error
-                    inbound.attempts += 1
-                    session.commit()
-            try:
-                return await pending.run()
-            except EXPECTED_ERRORS as exc:
-                return exc
-            except Exception as exc:
-                log.warning("slow work %s failed (try %d): %r", pending.key.split(":")[0], attempt + 1, exc)
-                error = exc
-                await asyncio.sleep(0.2 * 2**attempt)
-        return error
-
-    def _unit_of_work(self, inbound_id: int, message: Incoming, work: dict[str, object]) -> list[Outgoing]:
-        with self.sessions() as session:
-            now = utcnow()
-            user = self._user(session, message, now)
-            claim = {"inbound_id": inbound_id, "at": now, "uid": user.id}
-            if session.execute(_CLAIM, claim).rowcount != 1:  # type: ignore[attr-defined]
-                session.rollback()  # processed already (a second worker, or a resumed message)
-                return []
-            ctx = Context(session, inbound_id, message, user, work)
-            self._dispatch(ctx)
-            if ctx.failed:
-                session.execute(_FAILED, {"inbound_id": inbound_id, "reason": ctx.failed})
-            if user in session:  # not erased by this message
-                _touch(user, "last_active_at", now)
-            if ctx.replies:
-                user_id = user.id if user in session else None
-                rows = [
-                    {
-                        "inbound_id": inbound_id,
-                        "user_id": user_id,
-                        "channel": message.channel,
-                        "chat_id": out.chat_id,
-                        "payload": out.to_json(),
-                    }
-                    for out in ctx.replies
-                ]
-                session.flush()  # the rows the replies refer to exist first
-                session.execute(_QUEUE, rows)
-            session.commit()
-            return ctx.replies
-
-    def _user(self, session: Session, message: Incoming, now: datetime) -> User:
-        identity = session.scalar(_IDENTITY, {"channel": message.channel, "chat": message.chat_id})
-        if identity is None:
-            user = User(display_name=message.name[:200])
-            identity = ChannelIdentity(
-                channel=message.channel, external_id=message.chat_id, user=user, last_inbound_at=now
-            )
-            session.add_all([user, identity])
-            session.flush()
-        _touch(identity, "last_inbound_at", now)
-        return identity.user
+        """Handle a recorded message in its unit of work (see `UnitOfWork.process`)."""
+        return await self.unit.process(inbound_id, message)
 
     def say(
         self,
@@ -365,43 +190,10 @@ class Service:
         """A tutor button in the user's language."""
         return Choice(self.catalog.t(lang, button.label.key, button.label.params), button.action)
 
-    def _dispatch(self, ctx: Context) -> None:
-        message, user = ctx.message, ctx.user
-        text = message.text.strip()
-        if user.language is None:
-            if self._flow(ctx):  # a master's invitation link (`/start CODE`) is their very first message
-                return
-            guessed = guess_language(text, message.locale, self.default_language)
-            user.language = guessed.value
-            self.onboarding.ask_language(self, ctx, welcome=True)
-            return
-        if user.pending == "forget" and message.kind == "button":
-            self._forget(ctx, confirmed=text == "forget:yes")
-            return
-        user.pending = None
-        if self._flow(ctx):
-            return
-        if message.kind == "text" and text.startswith("/"):
-            self._command(ctx, text[1:].split(maxsplit=1)[0].split("@")[0].lower() if len(text) > 1 else "")
-            return
-        if message.kind == "unsupported":
-            self.say(ctx, "input.edited" if message.unsupported == "edited" else "input.unsupported")
-            return
-        if message.kind == "text" and not text and message.media is None:
-            self.say(ctx, "input.empty")
-            return
-        if len(text) > self.max_text_chars:
-            self.say(ctx, "input.too_long", {"limit": self.max_text_chars})
-            return
-        if user.stage != "ready":
-            self.onboarding.handle(self, ctx)
-            return
-        if message.kind == "button":
-            self._button(ctx, text)
-        elif message.media is not None:
-            self._media(ctx)
-        else:
-            self._text(ctx, text)
+    def _welcome(self, ctx: Context) -> None:
+        guessed = guess_language(ctx.message.text.strip(), ctx.message.locale, self.default_language)
+        ctx.user.language = guessed.value
+        self.onboarding.ask_language(self, ctx, welcome=True)
 
     def _flow(self, ctx: Context) -> bool:
         """Let the first flow that wants the message handle it."""
@@ -411,53 +203,32 @@ class Service:
                 return True
         return False
 
-    def _command(self, ctx: Context, name: str) -> None:
-        user = ctx.user
-        if name == "start":
-            if user.stage == "ready":
-                self.show_courses(ctx, greet=True)
-            else:
-                self.onboarding.ask_current(self, ctx)
-        elif name == "help":
-            self.say(ctx, "help", {"commands": " ".join(f"/{c}" for c in COMMANDS)})
-        elif name == "language":
-            self.onboarding.ask_language(self, ctx, welcome=False)
-        elif name == "mydata":
-            path = export_user(ctx.session, user, self.data_dir / "exports")
-            self.say(ctx, "privacy.export", media=str(path), media_kind="document")
-        elif name == "forget":
-            user.pending = "forget"
-            yes, no = (
-                self.catalog.t(ctx.lang, "button.forget_yes"),
-                self.catalog.t(ctx.lang, "button.forget_no"),
-            )
-            self.say(
-                ctx, "privacy.forget_confirm", choices=(Choice(yes, "forget:yes"), Choice(no, "forget:no"))
-            )
-        elif user.stage != "ready":
-            self.onboarding.ask_current(self, ctx)
-        elif name == "courses":
-            self.show_courses(ctx)
-        elif name == "spoken":
-            user.spoken_feedback = not user.spoken_feedback
-            self.say(ctx, "spoken.on" if user.spoken_feedback else "spoken.off")
+    def _start(self, ctx: Context, arg: str) -> None:
+        if ctx.user.stage == "ready":
+            self.show_courses(ctx, greet=True)
         else:
-            self.say(ctx, "command.unknown", {"commands": " ".join(f"/{c}" for c in COMMANDS)})
+            self.onboarding.ask_current(self, ctx)
 
-    def _button(self, ctx: Context, data: str) -> None:
-        action, _, arg = data.partition(":")
-        if action == "lang":
-            self.onboarding.handle(self, ctx)
-        elif action == "courses":
-            self.show_courses(ctx)
-        elif action == "course" and arg in self.library.courses:
+    def _mydata(self, ctx: Context, arg: str) -> None:
+        path = export_user(ctx.session, ctx.user, self.data_dir / "exports")
+        self.say(ctx, "privacy.export", media=str(path), media_kind="document")
+
+    def _ask_forget(self, ctx: Context, arg: str) -> None:
+        ctx.user.pending = "forget"
+        yes, no = self.catalog.t(ctx.lang, "button.forget_yes"), self.catalog.t(ctx.lang, "button.forget_no")
+        self.say(ctx, "privacy.forget_confirm", choices=(Choice(yes, "forget:yes"), Choice(no, "forget:no")))
+
+    def _spoken(self, ctx: Context, arg: str) -> None:
+        ctx.user.spoken_feedback = not ctx.user.spoken_feedback
+        self.say(ctx, "spoken.on" if ctx.user.spoken_feedback else "spoken.off")
+
+    def _press(self, event: Event) -> Handler:
+        """A tutor button's handler: the event it stands for."""
+        return lambda ctx, arg: self._tutor_event(ctx, lambda p: event)
+
+    def _course(self, ctx: Context, arg: str) -> None:
+        if arg in self.library.courses:
             self._start_course(ctx, self.library.courses[arg])
-        elif action == "lesson":
-            self._tutor_event(ctx, lambda position: Begin(arg))
-        elif action in {"next", "repeat", "ask"}:
-            events: dict[str, Event] = {"next": Next(), "repeat": Repeat(), "ask": AskPressed()}
-            event = events[action]
-            self._tutor_event(ctx, lambda position: event)
         else:
             self.say(ctx, "button.stale")
 
@@ -696,13 +467,6 @@ class Service:
         shutil.rmtree(self.data_dir / "certificates" / str(ctx.user.id), ignore_errors=True)
         text = self.catalog.t(lang, "privacy.forgotten")
         ctx.replies.append(Outgoing(ctx.message.chat_id, text, lang.value, rtl=lang in RTL))
-
-
-def _touch(row: User | ChannelIdentity, attribute: str, now: datetime) -> None:
-    """Set a "last seen" time unless it is recent (every turn would otherwise write it)."""
-    seen: datetime | None = getattr(row, attribute)
-    if seen is None or now - seen >= TOUCH_EVERY:
-        setattr(row, attribute, now)
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.conversation.service import VOICE_KINDS, Pending
+from bot.conversation.turn import VOICE_KINDS, Pending
 from lessons.content import ContentInvalid
 from lessons.drafting import CheckpointDraft, Drafter, KeyPhraseDrafter
 from lessons.languages import Lang, pick
@@ -55,7 +55,8 @@ from progress.models import Answer, TeachSession, User, utcnow
 from progress.notify import language_of
 
 if TYPE_CHECKING:
-    from bot.conversation.service import Context, Service
+    from bot.conversation.service import Service
+    from bot.conversation.turn import Context
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +64,6 @@ TEACH_COMMANDS = frozenset({"teach", "answers"})
 ANSWERS_SHOWN = 5
 _GRADES = {True: "answers.grade_passed", False: "answers.grade_not_yet", None: "answers.grade_pending"}
 _MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
-
-
-def _command(ctx: Context) -> tuple[str | None, str]:
-    """The command a text is (`/start@bot CODE` → ("start", "CODE")), else None."""
-    text = ctx.message.text.strip()
-    if ctx.message.kind != "text" or not text.startswith("/") or len(text) < 2:
-        return None, ""
-    name, _, arg = text[1:].partition(" ")
-    return name.split("@")[0].lower(), arg.strip()
 
 
 def _name(learner: User | None, answer: Answer) -> str:
@@ -102,7 +94,7 @@ class TeachFlow:
         """Invitation codes, /teach and /answers, their buttons, and whatever a master sends mid-recording."""
         self.shelf.refresh(service.library)  # a trainer may have published from another process
         message, text = ctx.message, ctx.message.text.strip()
-        command, arg = _command(ctx)
+        command, arg = ctx.command or (None, "")
         if command == "start":
             return bool(INVITE_CODE.match(arg.upper()))
         if command in TEACH_COMMANDS:
@@ -118,7 +110,7 @@ class TeachFlow:
 
     def handle(self, service: Service, ctx: Context) -> None:
         """Route the message to linking, listening to answers, replying, or the recording."""
-        command, arg = _command(ctx)
+        command, arg = ctx.command or (None, "")
         message, text = ctx.message, ctx.message.text.strip()
         if command == "start" or (
             message.kind == "text" and command is None and find_invite(ctx.session, text)
@@ -208,21 +200,14 @@ class TeachFlow:
     def _event(self, service: Service, ctx: Context) -> TeachEvent | None:
         """The message as the teaching conversation sees it; None when it was answered already (an error)."""
         message = ctx.message
-        command, _ = _command(ctx)
+        command, _ = ctx.command or (None, "")
         if command == "teach":
             return Open()
         if message.kind == "button":
             return Pressed(message.text.strip())
         media = message.media
         if media is None:
-            text = message.text.strip()
-            if message.kind == "unsupported" or not text:
-                service.say(ctx, "input.unsupported" if message.kind == "unsupported" else "input.empty")
-                return None
-            if len(text) > service.max_text_chars:
-                service.say(ctx, "input.too_long", {"limit": service.max_text_chars})
-                return None
-            return Typed(text)
+            return Typed(message.text.strip())  # the router's input guards refused empty and too long texts
         kind = _step_media(media)
         if kind is None and media.kind not in VOICE_KINDS:
             service.say(ctx, "media.unsupported")
@@ -346,7 +331,7 @@ class TeachFlow:
                 return
             key, voice = "answers.master_voice", str(path)
         elif message.kind == "text" and message.text.strip():
-            params["text"] = message.text.strip()[: service.max_text_chars]
+            params["text"] = message.text.strip()
             key, voice = "answers.master_text", None
         else:
             service.say(ctx, "answers.reply_prompt", {"learner": _name(learner, answer)})

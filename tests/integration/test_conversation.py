@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
-from bot.conversation.service import Context, Service
+from bot.conversation.service import Service
+from bot.conversation.turn import Context
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from lessons.i18n import RLM
