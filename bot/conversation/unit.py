@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from bot.conversation.inbound import CLAIM, FAILED, MAX_TRIES, InboundLog
-from bot.conversation.turn import EXPECTED_ERRORS, Context, Pending
+from bot.conversation.turn import EXPECTED_ERRORS, Pending, Tools, Turn
 from lessons.messages import Incoming, Outgoing
 from progress.models import Base, ChannelIdentity, OutboundMessage, User, utcnow
 
@@ -39,10 +39,15 @@ class UnitOfWork:
     """Runs `dispatch` on each message inside its own transaction, exactly once."""
 
     def __init__(
-        self, sessions: sessionmaker[Session], inbound: InboundLog, dispatch: Callable[[Context], None]
+        self,
+        sessions: sessionmaker[Session],
+        inbound: InboundLog,
+        tools: Tools,
+        dispatch: Callable[[Turn], None],
     ) -> None:
         self.sessions = sessions
         self.inbound = inbound
+        self.tools = tools
         self.dispatch = dispatch
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
@@ -88,13 +93,13 @@ class UnitOfWork:
             if session.execute(CLAIM, claim).rowcount != 1:  # type: ignore[attr-defined]
                 session.rollback()  # processed already (a second worker, or a resumed message)
                 return []
-            ctx = Context(session, inbound_id, message, user, work)
-            self.dispatch(ctx)
-            if ctx.failed:
-                session.execute(FAILED, {"inbound_id": inbound_id, "reason": ctx.failed})
+            turn = Turn(session, inbound_id, message, user, work, self.tools)
+            self.dispatch(turn)
+            if turn.failed:
+                session.execute(FAILED, {"inbound_id": inbound_id, "reason": turn.failed})
             if user in session:  # not erased by this message
                 _touch(user, "last_active_at", now)
-            if ctx.replies:
+            if turn.replies:
                 user_id = user.id if user in session else None
                 rows = [
                     {
@@ -104,12 +109,12 @@ class UnitOfWork:
                         "chat_id": out.chat_id,
                         "payload": out.to_json(),
                     }
-                    for out in ctx.replies
+                    for out in turn.replies
                 ]
                 session.flush()  # the rows the replies refer to exist first
                 session.execute(_QUEUE, rows)
             session.commit()
-            return ctx.replies
+            return turn.replies
 
     def _user(self, session: Session, message: Incoming, now: datetime) -> User:
         identity = session.scalar(_IDENTITY, {"channel": message.channel, "chat": message.chat_id})

@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
-from bot.conversation.service import Service
-from bot.conversation.turn import Context
+from bot.conversation.turn import Turn
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from lessons.i18n import RLM
@@ -202,11 +201,11 @@ async def test_restart_processes_saved_messages_exactly_once(app: App, learner: 
 class Breaks:
     """A flow with a bug: it raises on one input, as a tutor or flow bug would on a crafted button."""
 
-    def wants(self, service: Service, ctx: Context) -> bool:
-        return ctx.message.text == "casse"
+    def wants(self, turn: Turn) -> bool:
+        return turn.message.text == "casse"
 
-    def handle(self, service: Service, ctx: Context) -> None:
-        raise KeyError(ctx.message.text)
+    def handle(self, turn: Turn) -> None:
+        raise KeyError(turn.message.text)
 
 
 def inbound(app: App, inbound_id: int | None) -> tuple[str, str | None]:
