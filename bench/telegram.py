@@ -248,9 +248,9 @@ async def run(learners: int, rounds: int, profile: cProfile.Profile | None) -> l
 PROFILED = (
     ("bot/telegram/channel.py", "receive_all", "updates → Incoming, committed (Service.record_all)"),
     ("telegram/_bot.py", "get_updates", "getUpdates: HTTP and PTB parsing"),
-    ("bot/service.py", "process", "Service.process: the whole unit of work"),
-    ("bot/service.py", "_unit_of_work", "  its transaction (grading by the rubric included)"),
-    ("bot/service.py", "_slow", "  grading outside the transaction"),
+    ("bot/conversation/service.py", "process", "Service.process: the whole unit of work"),
+    ("bot/conversation/unit.py", "_transaction", "  its transaction (grading by the rubric included)"),
+    ("bot/conversation/unit.py", "_slow", "  grading outside the transaction"),
     ("lessons/rubric.py", "assess", "    the rubric matcher"),
     ("bot/outbox.py", "flush", "Outbox.flush: claim, send, mark sent"),
     ("bot/outbox.py", "_sent", "  marking each message sent (one commit each)"),

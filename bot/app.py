@@ -11,11 +11,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversation.progress_flow import ProgressFlow
+from bot.conversation.service import Service
+from bot.conversation.teach import TeachFlow
 from bot.outbox import Outbox
-from bot.progress_flow import ProgressFlow
-from bot.service import Service
 from bot.settings import Settings
-from bot.teach import TeachFlow
 from lessons.assessment import Assessor
 from lessons.content import Library, load_library
 from lessons.drafting import drafter_for

@@ -14,8 +14,8 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
 
 from bot.app import App
+from bot.conversation.router import COMMANDS
 from bot.outbox import CONCURRENT_CHATS, Outbox
-from bot.service import COMMANDS
 from bot.settings import Settings
 from bot.telegram.adapter import CHANNEL, to_incoming
 from bot.telegram.fetcher import TelegramFetcher

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.service import COMMANDS
+from bot.conversation.router import COMMANDS
 from bot.settings import Settings
 from bot.telegram.polling import next_offset
 from lessons.i18n import RLM

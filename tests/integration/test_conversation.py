@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
+from bot.conversation.turn import Turn
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from lessons.i18n import RLM
@@ -193,6 +196,53 @@ async def test_restart_processes_saved_messages_exactly_once(app: App, learner: 
     assert await app.service.resume() and not await app.service.resume()
     await app.outbox.flush()
     assert learner.inbox[-1].choices[0].data.startswith("course:")
+
+
+class Breaks:
+    """A flow with a bug: it raises on one input, as a tutor or flow bug would on a crafted button."""
+
+    def wants(self, turn: Turn) -> bool:
+        return turn.message.text == "casse"
+
+    def handle(self, turn: Turn) -> None:
+        raise KeyError(turn.message.text)
+
+
+def inbound(app: App, inbound_id: int | None) -> tuple[str, str | None]:
+    with app.sessions() as session:
+        row = session.get_one(InboundMessage, inbound_id)
+        return row.status, row.error
+
+
+async def test_a_message_that_breaks_is_kept_for_a_person_and_the_others_go_on(
+    app: App, learner: MemoryUser, memory: MemorySender, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    app.service.flows.append(Breaks())
+    await onboard(learner)
+    poison = learner.message("text", "casse")
+    assert await learner.send(poison) == []
+    [menu] = await learner.say("/courses")  # the same chat is answered next
+    assert menu.choices[0].data.startswith("course:")
+    with app.sessions() as session:
+        query = select(InboundMessage.id).where(InboundMessage.platform_id == poison.message_id)
+        failed = session.scalar(query)
+    assert inbound(app, failed) == ("failed", "KeyError")  # its error's type, never what the user wrote
+    assert "KeyError" in caplog.text and "casse" not in caplog.text
+
+    stuck = app.service.record(learner.message("text", "casse"))  # saved, then the process "died"
+    behind = app.service.record(learner.message("text", "/courses"))
+    restarted = build_app(settings, senders={CHANNEL: memory})
+    try:
+        restarted.service.flows.append(Breaks())
+        with caplog.at_level(logging.ERROR):
+            await restarted.service.resume()  # the start-up catch-up completes
+        await restarted.outbox.flush()
+        assert inbound(restarted, stuck) == ("failed", "KeyError")
+        assert inbound(restarted, behind)[0] == "done"
+        assert learner.inbox[-1].choices[0].data.startswith("course:")
+        assert not await restarted.service.resume()  # and the next start has nothing left to replay
+    finally:
+        restarted.close()
 
 
 async def test_mydata_exports_everything_and_forget_erases_it(app: App, learner: MemoryUser) -> None:

@@ -37,7 +37,7 @@ def test_every_language_has_every_message_with_the_same_placeholders() -> None:
 def test_every_key_the_code_uses_is_in_the_catalogue() -> None:
     english = _messages(Lang.ENGLISH)
     source = "\n".join(p.read_text() for folder in ("bot", "lessons") for p in (ROOT / folder).rglob("*.py"))
-    used = set(re.findall(r'(?:Msg\(|say\(ctx, |t\(lang, |t\(ctx\.lang, )f?"([a-z_]+\.[a-z_.]+)"', source))
+    used = set(re.findall(r'(?:Msg\(|say\(|t\(lang, |t\(turn\.lang, )f?"([a-z_]+\.[a-z_.]+)"', source))
     used |= {f"button.{k}" for k in re.findall(r'_btn\("([a-z_]+)"', source)}
     used |= {f"audio.{r}" for r in ("empty", "too_big", "too_long", "not_audio", "corrupt", "timeout")}
     assert used, "the pattern found nothing"

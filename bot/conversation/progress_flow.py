@@ -1,31 +1,20 @@
 """What a learner asks about their progress in the chat: `/progress`, `/pause` and the spaced-review buttons.
 
-A flow of the conversation service (`Service.flows`): it takes these messages before the learner's journey.
+A flow of the conversation (`Service.flows`): it takes these messages before the learner's journey.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from bot.conversation.turn import Turn
 from lessons.languages import pick
 from progress.certificates import certificate_pdf, issue_certificate
 from progress.learners import learner_record
 from progress.models import Enrolment, utcnow
 from progress.reminders import recall
-
-if TYPE_CHECKING:
-    from bot.service import Context, Service
-
-
-def command_name(text: str) -> str | None:
-    """`progress` for `/progress@maalem_bot extra`; None when the text is not a command."""
-    text = text.strip()
-    if not text.startswith("/") or len(text) < 2:
-        return None
-    return text[1:].split(maxsplit=1)[0].split("@")[0].lower()
 
 
 class ProgressFlow:
@@ -35,46 +24,45 @@ class ProgressFlow:
         self.certificates = data_dir / "certificates"
         self.base_url = base_url
 
-    def wants(self, service: Service, ctx: Context) -> bool:
+    def wants(self, turn: Turn) -> bool:
         """Our commands and buttons, once the learner is past onboarding (`/pause` at any time)."""
-        message, ready = ctx.message, ctx.user.stage == "ready"
-        if message.kind == "text":
-            name = command_name(message.text)
-            return name == "pause" or (name == "progress" and ready)
+        message, ready = turn.message, turn.user.stage == "ready"
+        if (command := turn.command) is not None:
+            return command[0] == "pause" or (command[0] == "progress" and ready)
         if message.kind == "button":
             return message.text.partition(":")[0] in {"pause", "review"} and ready
         return False
 
-    def handle(self, service: Service, ctx: Context) -> None:
+    def handle(self, turn: Turn) -> None:
         """Reply to the command or button."""
-        message, user = ctx.message, ctx.user
-        if message.kind == "text" and command_name(message.text) == "progress":
-            self.report(service, ctx)
+        message, user = turn.message, turn.user
+        if turn.command is not None and turn.command[0] == "progress":
+            self.report(turn)
             return
         action, _, arg = message.text.partition(":")
         if action == "review":
-            reply = recall(ctx.session, service.library, user.id, arg, lang=ctx.lang, now=utcnow())
+            reply = recall(turn.session, turn.tools.library, user.id, arg, lang=turn.lang, now=utcnow())
             if reply is None:
-                service.say(ctx, "button.stale")
+                turn.say("button.stale")
             else:
-                service.say(ctx, *reply)
+                turn.say(*reply)
             return
         user.reminders_paused = True if message.kind == "button" else not user.reminders_paused
-        service.say(ctx, "reminders.paused" if user.reminders_paused else "reminders.resumed")
+        turn.say("reminders.paused" if user.reminders_paused else "reminders.resumed")
 
-    def report(self, service: Service, ctx: Context) -> None:
+    def report(self, turn: Turn) -> None:
         """Courses with steps done, streak, badges and lessons finished; then each certificate as a PDF."""
-        session, user, lang, catalog = ctx.session, ctx.user, ctx.lang, service.catalog
+        session, user, lang, catalog = turn.session, turn.user, turn.lang, turn.tools.catalog
         for enrolment in session.scalars(
             select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.completed_at.is_not(None))
         ):
-            if course := service.library.courses.get(enrolment.course_id):
+            if course := turn.tools.library.courses.get(enrolment.course_id):
                 issue_certificate(
-                    session, service.library, user, course
+                    session, turn.tools.library, user, course
                 )  # courses finished before certificates
-        record = learner_record(session, service.library, user, utcnow())
+        record = learner_record(session, turn.tools.library, user, utcnow())
         if not record.courses:
-            service.say(ctx, "progress.none")
+            turn.say("progress.none")
             return
         lines = [
             catalog.t(
@@ -102,19 +90,18 @@ class ProgressFlow:
         ]
         if lessons:
             lines.append(catalog.t(lang, "progress.lessons", {"lessons": ", ".join(lessons)}))
-        service.say(ctx, "progress.summary", {"lines": "\n".join(lines)})
+        turn.say("progress.summary", {"lines": "\n".join(lines)})
         for certificate in record.certificates:
             path = certificate_pdf(
                 certificate,
                 self.certificates,
                 base_url=self.base_url,
                 catalog=catalog,
-                library=service.library,
+                library=turn.tools.library,
             )
-            course = service.library.courses.get(certificate.course_id)
+            course = turn.tools.library.courses.get(certificate.course_id)
             title = pick(dict(course.title), lang)[0] if course else certificate.course_title
-            service.say(
-                ctx,
+            turn.say(
                 "progress.certificate",
                 {"course": title, "code": certificate.code},
                 media=str(path),

@@ -1,8 +1,10 @@
-"""The learner's rights: everything we keep, as a file; and erasure that leaves nothing behind."""
+"""The learner's rights: everything we keep, as a file (`/mydata`); and erasure that leaves nothing behind
+(`/forget`, once confirmed)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,9 @@ from typing import Any
 from sqlalchemy import Table, delete, inspect, select, update
 from sqlalchemy.orm import DeclarativeBase, Session
 
+from bot.conversation.turn import Turn
+from lessons.languages import RTL
+from lessons.messages import Choice, Outgoing
 from progress.models import Answer, Base, InboundMessage, MasterProfile, ReviewItem, User
 
 _PRIVATE_COLUMNS = {"password_hash"}
@@ -74,3 +79,31 @@ def erase_user(session: Session, user: User, exports: Path | None = None) -> Non
     if exports is not None:
         for path in exports.glob(f"maalem-data-{uid}-*.json"):
             path.unlink(missing_ok=True)
+
+
+def send_export(turn: Turn, arg: str = "") -> None:
+    """`/mydata`: the user's data as a file."""
+    path = export_user(turn.session, turn.user, turn.tools.data_dir / "exports")
+    turn.say("privacy.export", media=str(path), media_kind="document")
+
+
+def ask_forget(turn: Turn, arg: str = "") -> None:
+    """`/forget`: ask first; the next button answers."""
+    turn.user.pending = "forget"
+    catalog, lang = turn.tools.catalog, turn.lang
+    yes, no = catalog.t(lang, "button.forget_yes"), catalog.t(lang, "button.forget_no")
+    turn.say("privacy.forget_confirm", choices=(Choice(yes, "forget:yes"), Choice(no, "forget:no")))
+
+
+def forget(turn: Turn, data: str) -> None:
+    """The answer to `/forget`: erase everything on `forget:yes` and say it is done; else keep all."""
+    turn.user.pending = None
+    if data != "forget:yes":
+        turn.say("privacy.forget_cancelled")
+        return
+    lang, data_dir, uid = turn.lang, turn.tools.data_dir, turn.user.id
+    erase_user(turn.session, turn.user, data_dir / "exports")
+    shutil.rmtree(data_dir / "audio" / str(uid), ignore_errors=True)
+    shutil.rmtree(data_dir / "certificates" / str(uid), ignore_errors=True)
+    text = turn.tools.catalog.t(lang, "privacy.forgotten")  # said as the user was: they are gone
+    turn.replies.append(Outgoing(turn.message.chat_id, text, lang.value, rtl=lang in RTL))

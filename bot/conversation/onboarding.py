@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.conversation.journey import show_courses
+from bot.conversation.turn import Turn
 from lessons.content import Library
 from lessons.i18n import LANGUAGE_NAMES, Catalog
+from lessons.language_guess import guess_language
 from lessons.languages import Lang, pick
 from lessons.messages import Choice
 from progress.models import Consent
-
-if TYPE_CHECKING:
-    from bot.service import Context, Service
 
 STAGES = ("language", "consent", "guardian", "region", "craft", "cooperative", "ready")
 
@@ -23,78 +21,88 @@ class Onboarding:
         self.library = library
         self.catalog = catalog
 
-    def ask_language(self, service: Service, ctx: Context, *, welcome: bool) -> None:
+    def welcome(self, turn: Turn) -> None:
+        """The very first message: the language guessed from it, then the five offered."""
+        message, default = turn.message, turn.tools.default_language
+        turn.user.language = guess_language(message.text.strip(), message.locale, default).value
+        self.ask_language(turn, welcome=True)
+
+    def start(self, turn: Turn, arg: str = "") -> None:
+        """`/start`: the courses once onboarding is done, else the current question again."""
+        if turn.user.stage == "ready":
+            show_courses(turn, greet=True)
+        else:
+            self.ask_current(turn)
+
+    def ask_language(self, turn: Turn, *, welcome: bool) -> None:
         """Offer the five languages, the guessed one first."""
-        guessed = ctx.lang
+        guessed = turn.lang
         order = [guessed, *(lang for lang in Lang if lang != guessed)]
         choices = tuple(Choice(LANGUAGE_NAMES[lang], f"lang:{lang.value}") for lang in order)
         key = "welcome" if welcome else "language.choose"
-        service.say(ctx, key, {"language": LANGUAGE_NAMES[guessed]}, choices)
+        turn.say(key, {"language": LANGUAGE_NAMES[guessed]}, choices)
 
-    def ask_current(self, service: Service, ctx: Context) -> None:
+    def ask_current(self, turn: Turn) -> None:
         """Repeat the question of the user's current stage."""
-        stage = ctx.user.stage
-        lang = ctx.lang
+        stage = turn.user.stage
+        lang = turn.lang
         if stage == "language":
-            self.ask_language(service, ctx, welcome=False)
+            self.ask_language(turn, welcome=False)
         elif stage == "consent":
-            service.say(
-                ctx,
+            turn.say(
                 "consent.ask",
                 choices=self._choices(lang, ("consent:adult", "consent:minor", "consent:no")),
             )
         elif stage == "guardian":
-            service.say(ctx, "consent.guardian", choices=self._choices(lang, ("guardian:yes", "guardian:no")))
+            turn.say("consent.guardian", choices=self._choices(lang, ("guardian:yes", "guardian:no")))
         elif stage == "region":
             regions = self.library.regions.values()
-            service.say(
-                ctx,
+            turn.say(
                 "region.ask",
                 choices=tuple(Choice(pick(r.name, lang)[0], f"region:{r.code}") for r in regions),
             )
         elif stage == "craft":
             crafts = self.library.crafts.values()
-            service.say(
-                ctx,
+            turn.say(
                 "craft.ask",
                 choices=tuple(Choice(pick(c.name, lang)[0], f"craft:{c.code}") for c in crafts),
             )
         elif stage == "cooperative":
-            service.say(ctx, "cooperative.ask", choices=self._choices(lang, ("cooperative:skip",)))
+            turn.say("cooperative.ask", choices=self._choices(lang, ("cooperative:skip",)))
         else:
-            service.show_courses(ctx)
+            show_courses(turn)
 
     def _choices(self, lang: Lang, actions: tuple[str, ...]) -> tuple[Choice, ...]:
         return tuple(Choice(self.catalog.t(lang, "button." + a.replace(":", "_")), a) for a in actions)
 
-    def handle(self, service: Service, ctx: Context) -> None:
+    def handle(self, turn: Turn) -> None:
         """Take the user's answer to the current question, then ask the next."""
-        user, message = ctx.user, ctx.message
+        user, message = turn.user, turn.message
         data = message.text.strip() if message.kind == "button" else ""
         action, _, arg = data.partition(":")
         if action == "lang" and arg in {lang.value for lang in Lang}:
             user.language = arg
             if user.stage != "language":
-                service.say(ctx, "language.set", {"language": LANGUAGE_NAMES[Lang(arg)]})
+                turn.say("language.set", {"language": LANGUAGE_NAMES[Lang(arg)]})
                 return
             user.stage = "consent"
         elif user.stage == "consent" and action == "consent":
             if arg == "no":
-                service.say(ctx, "consent.declined")
-                ctx.session.add(Consent(user_id=user.id, kind="learning_data_and_voice", granted=False))
+                turn.say("consent.declined")
+                turn.session.add(Consent(user_id=user.id, kind="learning_data_and_voice", granted=False))
             else:
                 user.is_minor = arg == "minor"
                 if arg == "adult":
-                    ctx.session.add(Consent(user_id=user.id, kind="learning_data_and_voice", granted=True))
+                    turn.session.add(Consent(user_id=user.id, kind="learning_data_and_voice", granted=True))
                 user.stage = "guardian" if user.is_minor else "region"
         elif user.stage == "guardian" and action == "guardian":
             if arg != "yes":
-                service.say(ctx, "consent.declined")
+                turn.say("consent.declined")
             else:
                 consent = Consent(
                     user_id=user.id, kind="learning_data_and_voice", granted=True, by_guardian=True
                 )
-                ctx.session.add(consent)
+                turn.session.add(consent)
                 user.stage = "region"
         elif user.stage == "region" and action == "region" and arg in self.library.regions:
             user.region_code = arg
@@ -108,12 +116,12 @@ class Onboarding:
             code = message.text.strip().upper()
             coop = self.library.cooperatives.get(code)
             if coop is None:
-                skip = self._choices(ctx.lang, ("cooperative:skip",))
-                service.say(ctx, "cooperative.unknown", {"code": message.text.strip()[:40]}, skip)
+                skip = self._choices(turn.lang, ("cooperative:skip",))
+                turn.say("cooperative.unknown", {"code": message.text.strip()[:40]}, skip)
                 return
             user.cooperative_code = code
-            service.say(ctx, "cooperative.joined", {"name": coop.name})
+            turn.say("cooperative.joined", {"name": coop.name})
             user.stage = "ready"
         else:
-            service.say(ctx, "onboarding.use_buttons")
-        self.ask_current(service, ctx)
+            turn.say("onboarding.use_buttons")
+        self.ask_current(turn)

@@ -1,0 +1,168 @@
+"""The learner's journey: the courses offered, a course started, the tutor's events and answers graded, and
+the tutor's effects written as rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.conversation.turn import Turn
+from lessons.assessment import Assessment, Assessor, InlineAssessor
+from lessons.course import Course
+from lessons.messages import Choice
+from lessons.tutor import (
+    AnswerGiven,
+    Begin,
+    CourseDone,
+    Event,
+    LessonDone,
+    Next,
+    QuestionAsked,
+    Repeat,
+    Said,
+    StepDone,
+    Tutor,
+)
+from progress.certificates import issue_certificate
+from progress.db import insert_new
+from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
+
+_STEP_DONE = insert_new(
+    Base.metadata.tables[StepProgress.__tablename__],
+    ("user_id", "course_id", "lesson_id", "step_id", "completed_at"),
+    key=("user_id", "course_id", "lesson_id", "step_id"),
+)
+
+
+def show_courses(turn: Turn, *, greet: bool = False) -> None:
+    """Offer the courses, the learner's craft first."""
+    courses = turn.tools.library.courses_for(turn.user.craft_code, turn.user.region_code)
+    choices = tuple(Choice(Tutor(c, turn.lang).text(c.title), f"course:{c.id}") for c in courses)
+    turn.say("courses.greet" if greet else "courses.choose", choices=choices)
+
+
+class Journey:
+    """Moves a learner through their course with the tutor, grading typed answers with the assessor."""
+
+    def __init__(self, assessor: Assessor) -> None:
+        self.assessor = assessor
+
+    def start(self, turn: Turn, course_id: str) -> None:
+        """Start the course, or go on where the learner was; a course no longer offered is a stale button."""
+        course = turn.tools.library.courses.get(course_id)
+        if course is None:
+            turn.say("button.stale")
+            return
+        turn.user.current_course_id = course.id
+        found = turn.position()
+        enrolment = found[2] if found else None
+        if enrolment is None:
+            enrolment = Enrolment(user_id=turn.user.id, course_id=course.id, lesson_id=course.lessons[0].id)
+            turn.session.add(enrolment)
+            turn.session.flush()
+            turn.enrolments[course.id] = enrolment
+            turn.say("course.welcome", {"course": Tutor(course, turn.lang).text(course.summary)})
+            self.event(turn, Begin(course.lessons[0].id))
+        elif enrolment.lesson_done:
+            self.event(turn, Next())
+        else:
+            self.event(turn, Repeat())
+
+    def text(self, turn: Turn, text: str) -> None:
+        """What the learner said: an answer to grade when a question waits for one, else said to the tutor."""
+        found = turn.position()
+        if found is None:
+            show_courses(turn)
+            return
+        course, position, _ = found
+        tutor = Tutor(course, turn.lang)
+        if position.asking or not tutor.awaiting_answer(position):
+            self.event(turn, Said(text))
+            return
+        checkpoint = course.lesson(position.lesson_id).steps[position.step].checkpoint
+        assert checkpoint is not None  # awaiting_answer says so
+        assessor, lang = self.assessor, turn.lang
+        if isinstance(assessor, InlineAssessor):
+            assessment: object = assessor.assess_now(checkpoint, text, lang)
+        else:
+            key = f"assess:{course.id}:{position.lesson_id}:{position.step}:{text}"
+            assessment = turn.slow(key, lambda: assessor.assess(checkpoint, text, lang), durable=False)
+        if not isinstance(assessment, Assessment):
+            turn.say("assess.failed")
+            return
+        self.event(turn, Said(text, assessment))
+
+    def event(self, turn: Turn, event: Event) -> None:
+        """The tutor takes the event: the enrolment moves, its effects become rows, its replies are said."""
+        found = turn.position()
+        if found is None:
+            show_courses(turn)
+            return
+        course, position, enrolment = found
+        step = Tutor(course, turn.lang).advance(position, event)
+        new = step.position
+        enrolment.lesson_id, enrolment.step_index, enrolment.attempts = new.lesson_id, new.step, new.attempts
+        enrolment.asking, enrolment.lesson_done, enrolment.updated_at = new.asking, new.done, utcnow()
+        for effect in step.effects:
+            self._apply(turn, course, enrolment, effect)
+        for reply in step.replies:
+            turn.reply(reply)
+
+    def _apply(self, turn: Turn, course: Course, enrolment: Enrolment, effect: object) -> None:
+        session, user = turn.session, turn.user
+        if isinstance(effect, StepDone):
+            done = {"user_id": user.id, "course_id": course.id, "lesson_id": effect.lesson_id}
+            session.execute(_STEP_DONE, {**done, "step_id": effect.step_id, "completed_at": utcnow()})
+        elif isinstance(effect, CourseDone):
+            enrolment.completed_at = enrolment.completed_at or utcnow()
+            issue_certificate(session, turn.tools.library, user, course)
+        elif isinstance(effect, AnswerGiven):
+            self._record_answer(turn, course, effect)
+        elif isinstance(effect, QuestionAsked):
+            session.add(
+                Question(
+                    user_id=user.id,
+                    course_id=course.id,
+                    lesson_id=effect.lesson_id,
+                    step_id=effect.step_id,
+                    text=effect.text,
+                )
+            )
+        elif not isinstance(effect, LessonDone):
+            raise TypeError(effect)
+
+    def _record_answer(self, turn: Turn, course: Course, effect: AnswerGiven) -> None:
+        answer = turn.answer
+        if answer is None:
+            answer = Answer(
+                user_id=turn.user.id,
+                inbound_id=turn.inbound_id,
+                course_id=course.id,
+                lesson_id=effect.lesson_id,
+                step_id=effect.step_id,
+            )
+            turn.session.add(answer)
+        assessment = effect.assessment
+        answer.text = effect.text if answer.audio_path is None else ""
+        answer.assessment = assessment_json(assessment)
+        answer.passed = None if effect.review else assessment.passed
+        answer.graded_by = assessment.decided_by
+        answer.confidence = assessment.confidence
+        if effect.review:
+            turn.session.flush()  # the answer's id
+            reason = "uncertain" if assessment.needs_review else "repeated_failure"
+            turn.session.add(ReviewItem(answer_id=answer.id, reason=reason))
+
+
+def assessment_json(assessment: Assessment) -> dict[str, Any]:
+    """The assessment as stored with the answer (and shown to trainers)."""
+    return {
+        "passed": assessment.passed,
+        "confidence": assessment.confidence,
+        "decided_by": assessment.decided_by,
+        "needs_review": assessment.needs_review,
+        "feedback": assessment.feedback,
+        "verdicts": [
+            {"key_point": v.key_point, "met": v.met, "confidence": v.confidence, "evidence": v.evidence}
+            for v in assessment.verdicts
+        ],
+    }
