@@ -9,7 +9,7 @@ does stick" against "does not stick"); "ما كيلصقش" against "ما كيل�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lessons.languages import Lang
 from lessons.normalize import normalize, scripts
@@ -64,6 +64,15 @@ class Clause:
     asked: bool
     scripts: frozenset[str]
     """The writing systems its words use."""
+    _runs: dict[int, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def runs(self, width: int) -> tuple[str, ...]:
+        """Every run of `width` consecutive words (the whole clause when shorter), made once per width."""
+        if width not in self._runs:
+            words = self.words
+            count = max(1, len(words) - width + 1) if width > 0 else 0
+            self._runs[width] = tuple(" ".join(words[i : i + width]) for i in range(count))
+        return self._runs[width]
 
 
 def _circumfix(word: str) -> bool:

@@ -79,7 +79,7 @@ def best_match(phrasings: tuple[_Phrasing, ...], clause: Clause) -> Match:
         if clause.scripts and phrasing.scripts and not clause.scripts & phrasing.scripts:
             continue
         target_words, target, size = phrasing.words, phrasing.target, len(phrasing.words)
-        aligned: Sequence[str] = _windows(words, size)
+        aligned: Sequence[str] = clause.runs(size)
         if phrasing.spaced[-1] in text:
             return Match(100.0, phrasing.text, target, aligned.index(target))
         if any(s in text and t not in text for s, t in zip(phrasing.stems, phrasing.spaced, strict=False)):
@@ -89,10 +89,10 @@ def best_match(phrasings: tuple[_Phrasing, ...], clause: Clause) -> Match:
                 return Match(100.0, phrasing.text, target, aligned.index(target))
             continue
         if 1 < size <= 3 and target not in aligned and all(s in text for s in phrasing.stems):
-            for index, window in enumerate(_windows(words, size)):
+            for index, window in enumerate(clause.runs(size)):
                 if _reordered(target_words, window.split()):
                     return Match(100.0, phrasing.text, window, index)
-        shorter, longer = _windows(words, size - 1), _windows(words, size + 1)
+        shorter, longer = clause.runs(size - 1), clause.runs(size + 1)
         found = process.extractOne(
             target, [*aligned, *shorter, *longer], scorer=fuzz.ratio, score_cutoff=best.score
         )
@@ -128,14 +128,6 @@ def _denied(match: Match, clause: Clause, phrasings: tuple[_Phrasing, ...], lang
     end = match.start + len(match.found.split())
     context = clause.words[conjunct_start(clause.words, match.start, LOOK_BACK) : end]
     return negated(context, lang) != phrasing.negated
-
-
-@lru_cache(maxsize=1024)
-def _windows(words: tuple[str, ...], width: int) -> tuple[str, ...]:
-    """Every run of `width` consecutive words (the whole clause when shorter), once per clause and width."""
-    if width < 1:
-        return ()
-    return tuple(" ".join(words[i : i + width]) for i in range(max(1, len(words) - width + 1)))
 
 
 class RubricMatcher:
