@@ -72,7 +72,12 @@ class Drafter(Protocol):
         ...
 
     def translate(self, text: str, source: Lang, target: Lang) -> str | None:
-        """A draft translation, or None when no trustworthy draft can be made."""
+        """A draft translation, or None when no trustworthy draft can be made (then `discarded` says why)."""
+        ...
+
+    @property
+    def discarded(self) -> list[Discarded]:
+        """The translations not drafted so far, each with its reason."""
         ...
 
 
@@ -82,7 +87,10 @@ def _content(words: list[str], lang: Lang) -> list[str]:
 
 
 def key_phrases(text: str, lang: Lang, limit: int = MAX_POINTS) -> tuple[str, ...]:
-    """The explanation's key phrases: runs of content words, scored like RAKE, in the order spoken."""
+    """The explanation's key phrases: runs of content words, scored like RAKE, in the order spoken.
+
+    A phrase that `point_problem` refuses (one word the learner has already read) is never offered.
+    """
     stop = STOPWORDS.get(lang, frozenset())
     runs: list[list[str]] = []
     for clause in _CLAUSE.split(text):
@@ -96,6 +104,7 @@ def key_phrases(text: str, lang: Lang, limit: int = MAX_POINTS) -> tuple[str, ..
         runs.append(run)
     phrases = [run[i : i + MAX_POINT_WORDS] for run in runs for i in range(0, len(run), MAX_POINT_WORDS)]
     phrases = [p for p in phrases if p and sum(len(w) for w in p) >= 4]
+    phrases = [p for p in phrases if point_problem(" ".join(p), lang, text) is None]
     frequency: Counter[str] = Counter(normalize(w) for p in phrases for w in p)
     degree: Counter[str] = Counter()
     for phrase in phrases:
@@ -109,6 +118,59 @@ def key_phrases(text: str, lang: Lang, limit: int = MAX_POINTS) -> tuple[str, ..
     best = sorted(scored, key=lambda k: scored[k], reverse=True)[:limit]
     chosen = {k: -scored[k][2] for k in best}
     return tuple(" ".join(phrases[order]) for _, order in sorted((o, o) for o in chosen.values()))
+
+
+def point_problem(point: str, lang: Lang, *shown: str) -> str | None:
+    """Why a drafted key point would mislead (None when it would not).
+
+    A point of one content word lets too much pass: a common word is in any answer, and a word of what the
+    learner reads (the question, the step's caption, which is the master's explanation) is in an answer that
+    only repeats it ("mosaïque").
+    """
+    content = _content(normalize(point).split(), lang)
+    if len(content) != 1:
+        return None
+    (word,) = content
+    if len(word) <= 3:
+        return f"{point!r} is one common word"
+    if any(word in normalize(text).split() for text in shown):
+        return f"{point!r} is one word the learner already reads"
+    return None
+
+
+_LOOP = re.compile(r"(.)\1{4,}|(\b.{3,}?\b)(?:\W*\2){2,}", re.DOTALL)
+_FRENCH_LETTERS = frozenset("àâäçéèêëîïôöùûüÿœæ")
+_ARABIC_LETTERS = frozenset(chr(c) for c in range(0x0621, 0x064B)) - {"ـ"}
+_LETTERS: dict[Lang, frozenset[str]] = {
+    Lang.ENGLISH: frozenset("abcdefghijklmnopqrstuvwxyz") | _FRENCH_LETTERS,  # loanwords: Fès, café
+    Lang.FRENCH: frozenset("abcdefghijklmnopqrstuvwxyz") | _FRENCH_LETTERS,
+    Lang.ARABIC: _ARABIC_LETTERS,
+    Lang.DARIJA: _ARABIC_LETTERS | frozenset("ڭگڤپ"),
+    Lang.TAMAZIGHT: frozenset(chr(c) for c in range(0x2D30, 0x2D80)),
+}
+"""The letters each language is written with here; any other letter in a draft is foreign to it."""
+
+
+def translation_problem(text: str, source: str, target: Lang) -> str | None:
+    """Why a drafted translation cannot be one (None when it could): said for the trainer who asked for it."""
+    found = scripts(text)
+    ratio = len(text) / max(len(source), 1)
+    foreign = sorted({c for c in text.casefold() if c.isalpha() and c not in _LETTERS[target]})
+    if not text.strip():
+        return "empty"
+    if "<" in text:
+        return "markup in the text"
+    if found != {SCRIPT[target]}:
+        return f"written in {', '.join(sorted(found)) or 'no letters'}, not {SCRIPT[target]}"
+    if foreign:
+        return f"letters foreign to {LANGUAGE_NAMES[target]}: {''.join(foreign[:5])}"
+    if normalize(text) == normalize(source):
+        return "the source text again"
+    if loop := _LOOP.search(text):
+        return f"repeats itself ({loop.group(0)[:30]!r})"
+    if not 0.3 <= ratio <= 3.0:
+        return f"{ratio:.1f} times the source's length"
+    return None
 
 
 def is_extract(phrase: str, explanation: str, lang: Lang) -> bool:
@@ -133,20 +195,23 @@ def is_question(text: str, explanation: str, lang: Lang) -> bool:
 
 
 def is_translation(text: str, source: str, target: Lang) -> bool:
-    """Whether a drafted translation could be one: the target's script, not the source, a sensible length."""
-    found = scripts(text)
-    ratio = len(text) / max(len(source), 1)
-    return (
-        bool(text.strip())
-        and found == {SCRIPT[target]}
-        and normalize(text) != normalize(source)
-        and 0.3 <= ratio <= 3.0
-        and "<" not in text
-    )
+    """Whether a drafted translation could be one (`translation_problem` finds nothing)."""
+    return translation_problem(text, source, target) is None
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """A translation that was not drafted, and why: the trainer is told."""
+
+    target: Lang
+    reason: str
 
 
 class KeyPhraseDrafter:
     """The deterministic drafter: key points are phrases of the master's; no question, no translation."""
+
+    def __init__(self) -> None:
+        self.discarded: list[Discarded] = []
 
     def checkpoint(self, explanation: str, lang: Lang) -> CheckpointDraft:
         """Key phrases from the explanation."""
@@ -154,6 +219,7 @@ class KeyPhraseDrafter:
 
     def translate(self, text: str, source: Lang, target: Lang) -> str | None:
         """No translation without a model."""
+        self.discarded.append(Discarded(target, "no local model to draft translations"))
         return None
 
 
@@ -177,6 +243,7 @@ class LLMDrafter:
     def __init__(self, lm: LocalLM, *, max_new_tokens: int = 32) -> None:
         self.lm = lm
         self.max_new_tokens = max_new_tokens
+        self.discarded: list[Discarded] = []
 
     def _complete(
         self, system: str, head: str, data: str, tail: str, *, start: str = "", most: int = 0
@@ -202,12 +269,16 @@ class LLMDrafter:
             "explanation, one per line.",
             start="1.",
         )
+        usable_question = question if is_question(question, explanation, lang) else None
         points: list[str] = []
         for line in listed.splitlines():
             phrase = _LIST_MARK.sub("", line).strip(" .;:\"'«»")
-            if is_extract(phrase, explanation, lang) and normalize(phrase) not in map(normalize, points):
+            if (
+                is_extract(phrase, explanation, lang)
+                and point_problem(phrase, lang, explanation, usable_question or "") is None
+                and normalize(phrase) not in map(normalize, points)
+            ):
                 points.append(phrase)
-        usable_question = question if is_question(question, explanation, lang) else None
         if not points:
             return CheckpointDraft(usable_question, key_phrases(explanation, lang), "fallback")
         return CheckpointDraft(usable_question, tuple(points[:MAX_POINTS]), "llm")
@@ -222,7 +293,10 @@ class LLMDrafter:
             most=min(2 * len(self.lm.encode(text)) + 8, 120),
         ).strip()
         first = draft.split("\n")[0].strip()  # a small model tends to go on repeating itself
-        return first if is_translation(first, text, target) else None
+        if problem := translation_problem(first, text, target):
+            self.discarded.append(Discarded(target, problem))
+            return None
+        return first
 
 
 def drafter_for(assessor: object) -> Drafter:

@@ -18,7 +18,7 @@ from lessons.languages import Lang
 
 Kind = Literal[
     "correct", "paraphrase", "partial", "wrong", "off-topic", "arabizi", "asr", "injection",
-    "negation", "question", "unsure",
+    "negation", "question", "unsure", "echo", "emoji",
 ]  # fmt: skip
 DENIALS: frozenset[Kind] = frozenset({"negation", "question", "unsure"})
 """Answers that deny or only ask about key points: none may pass without a person."""
@@ -225,7 +225,7 @@ def render_table(scores: Sequence[Score]) -> str:
             f"{s.auto_accuracy:.1%}",
             f"{len(s.injections_passed)}/{len(s.injections)}",
             f"{len(s.denials_passed)}/{sum(o.item.kind in DENIALS for o in s.outcomes)}",
-            f"{s.median_ms:.0f}",
+            f"{s.median_ms:.2f}",
         )
         for s in [*scores, *by_language(scores)]
     ]

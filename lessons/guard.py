@@ -32,7 +32,9 @@ _INJECTION = re.compile(
     # Darija (Arabic letters, then Latin letters)
     r"عطيني \w*|نجحني|دوزني|خليني ندوز|ديرها صحيحه|قول (?:ليا )?(?:اه|ايه|واه)|"
     r"tjah[ae]?l\w*|atini\b.{0,20}\b(?:nqta|noqta|nuqta|point|20|10)|n(?:a|e)?jj?ahni|d(?:o|ou|e)w?w?zni|"
-    r"qoul? (?:ah|iyeh|wah|yes|oui)"
+    r"qoul? (?:ah|iyeh|wah|yes|oui)|"
+    # Tamazight ("give me …", Tifinagh then Latin letters)
+    r"ⴼⴽ ⵉⵢⵉ \w+|fk iyi \w+"
     r")"
 )
 

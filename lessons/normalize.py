@@ -45,13 +45,27 @@ def normalize(text: str) -> str:
 
 
 _PROCLITICS = ("وال", "بال", "فال", "لل", "ال", "و", "ف", "ب", "ل")
+_OBJECTS = ("ها", "هم")
+"""Object pronouns on a phrasing's verb that a learner's form may leave out (نوسّطها, "I centre it")."""
+
+
+def stem(target: str) -> str:
+    """A phrasing's word without an object pronoun, the part a learner's form of it starts with."""
+    for ending in _OBJECTS:
+        if target.endswith(ending) and len(target) - len(ending) >= 3:
+            return target[: -len(ending)]
+    return target
 
 
 def same_word(target: str, word: str) -> bool:
-    """Whether `word` is `target` with a clitic or an ending (مقلوبين for مقلوب, m9lobin for m9lob)."""
+    """Whether `word` is `target` with a clitic or an ending (مقلوبين for مقلوب, m9lobin for m9lob).
+
+    Darija's present marker ك on a verb (كنوسط, كتدخل) and an object pronoun on the phrasing's verb
+    (نوسّطها) do not change the word either.
+    """
     if word == target:
         return True
-    if len(target) < 3 or len(word) <= len(target):
+    if len(target) < 3:
         return False
     for clitic in _PROCLITICS:
         if (
@@ -61,17 +75,24 @@ def same_word(target: str, word: str) -> bool:
         ):
             word = word[len(clitic) :]
             break
+    if word[:1] == "ك" and word[1:2] in {"ن", "ت", "ي"} and len(word) >= 4 and not target.startswith("ك"):
+        word = word[1:]
+    target = stem(target)
     return word.startswith(target) and len(word) - len(target) <= 3
+
+
+_TIFINAGH = re.compile("[\u2d30-\u2d7f]")
+_ARABIC = re.compile("[\u0600-\u06ff]")
+_LATIN = re.compile("[a-zA-Z\u00c0-\u024f]")
 
 
 def scripts(text: str) -> set[str]:
     """The writing systems of the letters in `text`: latin, arabic, tifinagh."""
     found = set()
-    for char in text:
-        if "\u2d30" <= char <= "\u2d7f":
-            found.add("tifinagh")
-        elif "\u0600" <= char <= "\u06ff":
-            found.add("arabic")
-        elif (char.isalpha() and char.isascii()) or "\u00c0" <= char <= "\u024f":
-            found.add("latin")
+    if _TIFINAGH.search(text):
+        found.add("tifinagh")
+    if _ARABIC.search(text):
+        found.add("arabic")
+    if _LATIN.search(text):
+        found.add("latin")
     return found

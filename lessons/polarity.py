@@ -9,10 +9,10 @@ does stick" against "does not stick"); "ما كيلصقش" against "ما كيل�
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lessons.languages import Lang
-from lessons.normalize import normalize
+from lessons.normalize import normalize, scripts
 
 _NEGATIONS = frozenset(
     {
@@ -35,12 +35,16 @@ _FILLERS = frozenset(
         "ديال", "ديالو", "ديالها", "ديالهم", "ديالي", "ديالك", "راه", "راها", "راهم", "راني",
         "كيكون", "كتكون", "كيكونو", "تكون", "يكون", "كاين", "كاينه",
         "dyal", "dial", "dyalha", "dyalo", "dyalhom", "rah", "raha", "rahom", "kaykon", "katkon", "kayn",
+        "اي",
     }
 )  # fmt: skip
-"""Darija function words a phrasing leaves out: "الظهر ديالها كيكون صغير" says "الظهر صغير"."""
+"""Darija function words a phrasing leaves out: "الظهر ديالها كيكون صغير" says "الظهر صغير"; and Arabic أي."""
+_SAME_NEGATION = {"never": "not", "jamais": "pas"}
+"""Negations read as the plainer one, so "it never sticks" meets "does not stick" (matched as "not stick")."""
+_AUXILIARIES = frozenset({"do", "does", "did"})
 _QUESTION_OPENERS = (
     ("est", "ce"), ("wach",), ("واش",), ("هل",), ("ash",), ("chno",), ("شنو",),
-    ("is", "it"), ("does", "it"), ("do", "we"), ("do", "you"), ("is", "the"), ("are", "the"),
+    ("ⵉⵙ",), ("is", "it"), ("does", "it"), ("do", "we"), ("do", "you"), ("is", "the"), ("are", "the"),
 )  # fmt: skip
 _AND = frozenset(
     {"and", "et", "ou", "or", "o", "w", "u", "و", "ثم", "puis", "then", "but", "mais", "لكن", "walakin"}
@@ -58,6 +62,17 @@ class Clause:
     words: tuple[str, ...]
     """Normalised, without Darija function words."""
     asked: bool
+    scripts: frozenset[str]
+    """The writing systems its words use."""
+    _runs: dict[int, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
+
+    def runs(self, width: int) -> tuple[str, ...]:
+        """Every run of `width` consecutive words (the whole clause when shorter), made once per width."""
+        if width not in self._runs:
+            words = self.words
+            count = max(1, len(words) - width + 1) if width > 0 else 0
+            self._runs[width] = tuple(" ".join(words[i : i + width]) for i in range(count))
+        return self._runs[width]
 
 
 def _circumfix(word: str) -> bool:
@@ -98,8 +113,12 @@ def _opens(word: str) -> bool:
 
 
 def content_words(words: tuple[str, ...] | list[str]) -> list[str]:
-    """The words without the Darija function words phrasings leave out."""
-    return [w for w in words if w not in _FILLERS]
+    """The words without the function words phrasings leave out, negations written the plainer way."""
+    return [
+        _SAME_NEGATION.get(w, w)
+        for w, after in zip(words, [*words[1:], ""], strict=False)
+        if w not in _FILLERS and not (w in _AUXILIARIES and after == "not")
+    ]
 
 
 def clauses(answer: str) -> list[Clause]:
@@ -114,5 +133,5 @@ def clauses(answer: str) -> list[Clause]:
         opened = any(words[: len(o)] == o for o in _QUESTION_OPENERS)
         hedged = not _HEDGES.isdisjoint(words) or "peut etre" in " ".join(words)
         asked = "?" in end or "؟" in end or opened or hedged
-        out.append(Clause(words, asked))
+        out.append(Clause(words, asked, frozenset(scripts(" ".join(words)))))
     return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -10,7 +11,7 @@ from rapidfuzz import fuzz, process
 from lessons.assessment import Assessment, PointVerdict, could_flip
 from lessons.course import Checkpoint, KeyPoint
 from lessons.languages import Lang
-from lessons.normalize import normalize, same_word, scripts
+from lessons.normalize import normalize, same_word, scripts, stem
 from lessons.polarity import Clause, clauses, conjunct_start, content_words, negated
 
 LOOK_BACK = 4
@@ -35,9 +36,13 @@ class _Phrasing:
 
     text: str
     words: tuple[str, ...]
+    stems: tuple[str, ...]
+    """Each word as a learner's form of it starts (`lessons.normalize.stem`)."""
     target: str
     scripts: frozenset[str]
     negated: bool
+    spaced: tuple[str, ...]
+    """The words, then the whole phrasing, with a space either side: looked up in the answer as they are."""
 
 
 @lru_cache(maxsize=4096)
@@ -47,7 +52,11 @@ def _prepared(phrasings: tuple[tuple[Lang, str], ...]) -> tuple[_Phrasing, ...]:
     for lang, text in phrasings:
         words = tuple(content_words(normalize(text).split()))
         target = " ".join(words)
-        out.append(_Phrasing(text, words, target, frozenset(scripts(target)), negated(words, lang)))
+        stems = tuple(stem(w) for w in words)
+        spaced = tuple(f" {w} " for w in (*words, target))
+        out.append(
+            _Phrasing(text, words, stems, target, frozenset(scripts(target)), negated(words, lang), spaced)
+        )
     return tuple(out)
 
 
@@ -55,59 +64,70 @@ def _phrasings(key_point: KeyPoint) -> tuple[_Phrasing, ...]:
     return _prepared(tuple((lang, p) for lang, items in key_point.phrasings.items() for p in items))
 
 
-def best_match(key_point: KeyPoint, words: list[str] | tuple[str, ...]) -> Match:
-    """Slide each phrasing over the answer's normalised words and keep the closest window.
+def best_match(phrasings: tuple[_Phrasing, ...], clause: Clause) -> Match:
+    """Slide each phrasing over the clause's normalised words and keep the closest window.
 
-    Words carrying a clitic or an ending of the phrasing's word count as that word; phrases of four letters or
-    fewer must match exactly (a one-letter slip changes their meaning), longer ones fuzzily. Phrasings in
-    another writing system than the answer's are passed over: they share no letter with it.
+    Words carrying a clitic or an ending of the phrasing's word count as that word, and a phrasing of two or
+    three words said in another order ("الحيط كنفزّكوه" for "نفزّكو الحيط") is met. Phrases of four letters
+    or fewer must match exactly (a one-letter slip changes their meaning), longer ones fuzzily. Phrasings in
+    another writing system than the clause's are passed over: they share no letter with it.
     """
     best = Match(0.0, "", "")
+    words = clause.words
     text = f" {' '.join(words)} "
-    written = scripts(text)
-    windows: dict[int, list[str]] = {}
-    for phrasing in _phrasings(key_point):
-        if written and phrasing.scripts and not written & phrasing.scripts:
+    for phrasing in phrasings:
+        if clause.scripts and phrasing.scripts and not clause.scripts & phrasing.scripts:
             continue
         target_words, target, size = phrasing.words, phrasing.target, len(phrasing.words)
-        aligned = _windows(windows, words, size)
-        if any(t in text and f" {t} " not in text for t in target_words):  # some word has a clitic or ending
-            aligned = [
-                " ".join(
-                    t if same_word(t, w) else w for t, w in zip(target_words, window.split(), strict=False)
-                )
-                for window in aligned
-            ]
+        aligned: Sequence[str] = clause.runs(size)
+        if phrasing.spaced[-1] in text:
+            return Match(100.0, phrasing.text, target, aligned.index(target))
+        if any(s in text and t not in text for s, t in zip(phrasing.stems, phrasing.spaced, strict=False)):
+            aligned = _aligned(phrasing, words)  # some word has a clitic or an ending
         if len(target) <= 4:
             if target in aligned:
                 return Match(100.0, phrasing.text, target, aligned.index(target))
             continue
-        for candidates in (
-            aligned,
-            _windows(windows, words, size - 1),
-            _windows(windows, words, size + 1),
-        ):
-            found = process.extractOne(target, candidates, scorer=fuzz.ratio, score_cutoff=best.score)
-            if found and found[1] > best.score:
-                best = Match(float(found[1]), phrasing.text, found[0], found[2])
+        if 1 < size <= 3 and target not in aligned and all(s in text for s in phrasing.stems):
+            for index, window in enumerate(clause.runs(size)):
+                if _reordered(target_words, window.split()):
+                    return Match(100.0, phrasing.text, window, index)
+        shorter, longer = clause.runs(size - 1), clause.runs(size + 1)
+        found = process.extractOne(
+            target, [*aligned, *shorter, *longer], scorer=fuzz.ratio, score_cutoff=best.score
+        )
+        if found and found[1] > best.score:
+            starts = [*range(len(aligned)), *range(len(shorter)), *range(len(longer))]
+            best = Match(float(found[1]), phrasing.text, found[0], starts[found[2]])
     return best
 
 
-def _denied(match: Match, clause: Clause, key_point: KeyPoint, lang: Lang) -> bool:
+def _aligned(phrasing: _Phrasing, words: tuple[str, ...]) -> list[str]:
+    """Every window of the phrasing's width, a form of the phrasing's word there written as that word."""
+    unique = set(words)
+    target_words = phrasing.words
+    forms = [
+        {w for w in unique if s in w and same_word(t, w)}
+        for s, t in zip(phrasing.stems, target_words, strict=True)
+    ]
+    return [
+        " ".join(t if w in form else w for t, form, w in zip(target_words, forms, words[i:], strict=False))
+        for i in range(max(1, len(words) - len(target_words) + 1))
+    ]
+
+
+def _reordered(target_words: tuple[str, ...], window: list[str]) -> bool:
+    """Whether the window says the phrasing's words, each in some form, in another order."""
+    said = [next((t for t in target_words if same_word(t, w)), w) for w in window]
+    return sorted(said) == sorted(target_words)
+
+
+def _denied(match: Match, clause: Clause, phrasings: tuple[_Phrasing, ...], lang: Lang) -> bool:
     """Whether the match is negated where its phrasing is not (or the other way round)."""
-    phrasing = next(p for p in _phrasings(key_point) if p.text == match.phrasing)
+    phrasing = next(p for p in phrasings if p.text == match.phrasing)
     end = match.start + len(match.found.split())
     context = clause.words[conjunct_start(clause.words, match.start, LOOK_BACK) : end]
     return negated(context, lang) != phrasing.negated
-
-
-def _windows(cache: dict[int, list[str]], words: list[str] | tuple[str, ...], width: int) -> list[str]:
-    """Every run of `width` consecutive words (the whole answer when shorter), computed once per answer."""
-    if width < 1:
-        return []
-    if width not in cache:
-        cache[width] = [" ".join(words[i : i + width]) for i in range(max(1, len(words) - width + 1))]
-    return cache[width]
 
 
 class RubricMatcher:
@@ -123,11 +143,12 @@ class RubricMatcher:
         The closest match stated plainly counts; one that is denied or only asked does not, surely.
         """
         match, unsaid = Match(0.0, "", ""), ""
+        phrasings = _phrasings(key_point)
         for clause in parts:
-            found = best_match(key_point, clause.words)
+            found = best_match(phrasings, clause)
             why = ""
             if found.score >= self.accept:
-                why = "asked" if clause.asked else "denied" if _denied(found, clause, key_point, lang) else ""
+                why = "asked" if clause.asked else "denied" if _denied(found, clause, phrasings, lang) else ""
             if why and not unsaid:
                 unsaid = f"{found.found!r} ~ {found.phrasing!r} ({why})"
             elif not why and found.score > match.score:

@@ -61,7 +61,7 @@ async def teach(world: World, master: Learner) -> None:
     await master.press("teach:step")
     await master.send(master.chat.message(video=video(world, SECOND_VIDEO)))
     await master.say(STEP_TWO)
-    for answer in ("teach:yes", "teach:yes", "teach:no", "teach:yes", "teach:yes"):
+    for answer in ("teach:yes", "teach:yes", "teach:yes", "teach:yes"):  # important; question; two points
         await master.press(answer)
     [thanks] = await master.press("teach:finish")
     assert "Cutting a star" in thanks.text

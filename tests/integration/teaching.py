@@ -63,8 +63,7 @@ async def record_typed_lesson(master: MemoryUser, course_title: str = "Star tile
     await show(master, SECOND_VIDEO)
     await master.say(STEP_TWO)
     await master.press("teach:yes")
-    await master.press("teach:yes")  # the plain question
-    await master.press("teach:no")  # "Place"
+    await master.press("teach:yes")  # the plain question ("Place", one word of the caption, is not offered)
     await master.press("teach:yes")  # "tiles face down"
     await master.press("teach:yes")  # "close together"
     return await master.press("teach:finish")

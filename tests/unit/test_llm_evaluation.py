@@ -44,7 +44,8 @@ def test_the_labelled_set_covers_every_checkpoint_kind_and_language(
     assert len(labelled) >= 150
     assert {item.ref for item in labelled} == set(checkpoint_refs(library.courses))
     assert set(Counter(item.kind for item in labelled)) == {
-        "correct", "paraphrase", "partial", "wrong", "off-topic", "arabizi", "asr", "injection"
+        "correct", "paraphrase", "partial", "wrong", "off-topic", "arabizi", "asr", "injection",
+        "negation", "question", "unsure", "echo", "emoji",
     }  # fmt: skip
     for course in library.courses.values():
         written = {item.lang for item in labelled if item.ref.startswith(f"{course.id}/")}
@@ -125,7 +126,9 @@ def test_scores_and_their_table() -> None:
     assert lines[0].split() == ["assessor", "key", "points", "pass", "P", "pass", "R", "pass", "acc", "to",
                                 "review", "auto", "acc", "injections", "passed", "denials", "passed",
                                 "ms/answer"]  # fmt: skip
-    assert lines[2].split() == ["demo", "50.0%", "50.0%", "66.7%", "50.0%", "2/6", "50.0%", "1/3", "0/0", "2"]
+    assert lines[2].split() == [
+        "demo", "50.0%", "50.0%", "66.7%", "50.0%", "2/6", "50.0%", "1/3", "0/0", "2.00"
+    ]  # fmt: skip
     assert lines[3].split()[:3] == ["demo", "·", _outcome("correct", True, True).item.lang.value]
 
 

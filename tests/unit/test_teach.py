@@ -8,7 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lessons.drafting import KeyPhraseDrafter, is_extract, is_question, is_translation, key_phrases
+from lessons.drafting import (
+    Discarded,
+    KeyPhraseDrafter,
+    is_extract,
+    is_question,
+    is_translation,
+    key_phrases,
+    point_problem,
+    translation_problem,
+)
 from lessons.languages import Lang
 from lessons.teach import (
     DraftCheckpoint,
@@ -224,11 +233,11 @@ def test_the_state_survives_the_database() -> None:
     ("text", "lang", "phrases"),
     [
         ("Hold the hammer firmly and strike the edge of the tile gently.", Lang.ENGLISH,
-         ("hammer firmly", "strike", "tile gently")),
+         ("hammer firmly", "tile gently")),
         ("Place the tiles face down, and press them close together.", Lang.ENGLISH,
-         ("Place", "tiles face down", "close together")),
-        ("On pose les pièces à l'envers, bien serrées.", Lang.FRENCH, ("pièces", "envers", "serrées")),
-        ("كنحطو الزليج مقلوب على وجهو", Lang.DARIJA, ("كنحطو الزليج مقلوب", "وجهو")),
+         ("tiles face down", "close together")),
+        ("On pose les pièces à l'envers, bien serrées.", Lang.FRENCH, ()),  # single words only: none offered
+        ("كنحطو الزليج مقلوب على وجهو", Lang.DARIJA, ("كنحطو الزليج مقلوب",)),
     ],
 )  # fmt: skip
 def test_key_phrases_come_from_the_masters_own_words(text: str, lang: Lang, phrases: tuple[str, ...]) -> None:
@@ -247,4 +256,45 @@ def test_drafts_are_checked_before_anyone_sees_them() -> None:
     assert is_translation("Posez les carreaux face contre terre.", said, Lang.FRENCH)
     assert not is_translation(said, said, Lang.FRENCH)  # the source again
     assert not is_translation("Lay the tiles", said, Lang.DARIJA)  # wrong script
-    assert KeyPhraseDrafter().translate(said, Lang.ENGLISH, Lang.FRENCH) is None
+    drafter = KeyPhraseDrafter()
+    assert drafter.translate(said, Lang.ENGLISH, Lang.FRENCH) is None
+    assert drafter.discarded == [Discarded(Lang.FRENCH, "no local model to draft translations")]
+
+
+@pytest.mark.parametrize(
+    ("point", "shown", "why"),
+    [
+        ("mosaïque", ("Comment pose-t-on la mosaïque ?",), "one word the learner already reads"),
+        ("la mosaïque", ("On pose la mosaïque à l'envers.",), "one word the learner already reads"),
+        ("sol", (), "one common word"),
+        ("face contre terre", ("On pose face contre terre.",), None),  # a phrase, not a word
+        ("mortier", ("Comment pose-t-on les pièces ?",), None),  # a word the learner has not read
+    ],
+)
+def test_a_drafted_key_point_of_one_word_already_read_is_not_offered(
+    point: str, shown: tuple[str, ...], why: str | None
+) -> None:
+    problem = point_problem(point, Lang.FRENCH, *shown)
+    assert (problem is None) if why is None else (problem is not None and why in problem)
+
+
+@pytest.mark.parametrize(
+    ("draft", "target", "why"),
+    [
+        ("Posez les carreaux face contre terre.", Lang.FRENCH, None),
+        ("Posez les carreaux les carreaux les carreaux", Lang.FRENCH, "repeats itself"),
+        ("ⵙⵔⵙ ⵍⴼⵓⵔⵎⴰⵜ ⵙ ⵓⴷⵎ ⵖⵔ ⵡⴰⴽⴰⵍ", Lang.TAMAZIGHT, None),
+        ("Lay the tiles face down", Lang.TAMAZIGHT, "written in latin, not tifinagh"),
+        ("حطّو الزليج مقلوب وزيّرو مزيان", Lang.DARIJA, None),
+        ("حطو الزليج مقلوب یک", Lang.DARIJA, "letters foreign"),  # Persian letters
+        ("Poséz les cařeaux face contre terre.", Lang.FRENCH, "letters foreign to French: ř"),
+        ("Posez les 瓷砖 face contre terre.", Lang.FRENCH, "letters foreign"),
+        ("Lay the tiles face down and press them tight.", Lang.ENGLISH, "the source text again"),
+    ],
+)
+def test_a_drafted_translation_that_cannot_be_one_is_discarded_with_its_reason(
+    draft: str, target: Lang, why: str | None
+) -> None:
+    problem = translation_problem(draft, "Lay the tiles face down and press them tight.", target)
+    assert (problem is None) if why is None else (problem is not None and why in problem), problem
+    assert is_translation(draft, "Lay the tiles face down and press them tight.", target) == (why is None)
