@@ -41,7 +41,7 @@ from lessons.tutor import (
     StepDone,
     Tutor,
 )
-from progress.certificates import issue_certificate
+from progress.certificates import award_if_earned
 from progress.db import begin, insert_new
 from progress.models import (
     Answer,
@@ -621,7 +621,7 @@ class Service:
             session.execute(_STEP_DONE, {**done, "step_id": effect.step_id, "completed_at": utcnow()})
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
-            issue_certificate(session, self.library, user, course)
+            award_if_earned(session, self.library, user, course)
         elif isinstance(effect, AnswerGiven):
             self._record_answer(ctx, course, effect)
         elif isinstance(effect, QuestionAsked):

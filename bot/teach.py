@@ -45,12 +45,12 @@ from progress.authoring import (
     latest_answers,
     localized,
     may_hear,
-    override_grade,
     own_courses,
     redeem_invite,
     submit_lesson,
     teach_session,
 )
+from progress.grading import grade_answer
 from progress.models import Answer, TeachSession, User, utcnow
 from progress.notify import language_of
 
@@ -322,11 +322,13 @@ class TeachFlow:
             return
         passed = action == "pass"
         master = ctx.user.display_name
-        override_grade(ctx.session, answer, passed=passed, by=ctx.user, note=f"master: {master}")
-        learner_lang = language_of(learner, service.default_language)
-        grade = service.catalog.t(learner_lang, "answers.grade_passed" if passed else "answers.grade_not_yet")
-        params = {**self._describe(service, answer, learner_lang), "master": master, "grade": grade}
-        service.notifier.notify(ctx.session, answer.user_id, "answers.graded", params, kind="grade")
+        note = f"master: {master}"
+        graded = grade_answer(
+            ctx.session, service.library, service.notifier, answer, passed=passed, by=ctx.user, note=note
+        )
+        if graded is None:
+            service.say(ctx, "answers.already_decided")
+            return
         mine = service.catalog.t(ctx.lang, "answers.grade_passed" if passed else "answers.grade_not_yet")
         service.say(ctx, "answers.overridden", {"learner": name, "grade": mine})
 
