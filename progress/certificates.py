@@ -117,9 +117,9 @@ def _certificate_of(session: Session, user_id: int, course_id: str) -> Certifica
     )
 
 
-def public_url_warning(*, certificates: bool, public_url: str | None) -> str | None:
+def public_url_warning(public_url: str | None) -> str | None:
     """Why certificates would point nowhere: their QR codes need the public address of the web app."""
-    if certificates and not public_url:
+    if not public_url:
         return (
             "certificates are issued but MAALEM_PUBLIC_URL is not set: their QR codes and verify links "
             "point to this machine's local address, which nobody else can open"

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from bot.app import App
 from lessons.course import Course
-from progress.certificates import award_if_earned, earned
+from progress.certificates import award_if_earned, earned, public_url_warning
 from progress.grading import grade_answer
 from progress.models import (
     Answer,
@@ -131,3 +131,9 @@ def test_both_doors_of_a_persons_grade_have_the_same_effects(app: App, role: Rol
         assert session.scalar(select(ReviewCard.id).where(ReviewCard.step_id == answer.step_id))
         told = session.scalars(select(OutboundMessage).where(OutboundMessage.user_id == learner.id)).all()
         assert len(told) == 1 and told[0].payload["lang"] == "fr"
+
+
+def test_certificates_without_a_public_address_are_warned_about() -> None:
+    warning = public_url_warning(None)
+    assert warning is not None and "MAALEM_PUBLIC_URL" in warning
+    assert public_url_warning("https://maalem.example.ma") is None
