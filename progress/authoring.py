@@ -33,9 +33,7 @@ from progress.models import (
     AuthoredLesson,
     AuthoredStep,
     MasterProfile,
-    ReviewItem,
     Role,
-    StepProgress,
     TeachSession,
     User,
     utcnow,
@@ -595,31 +593,3 @@ def may_hear(user: User, answer: Answer, library: Library) -> bool:
     return bool(user.author_id) and (answer.course_id, answer.lesson_id, answer.step_id) in steps_by(
         library, user.author_id or ""
     )
-
-
-def override_grade(session: Session, answer: Answer, *, passed: bool, by: User, note: str) -> None:
-    """A person's grade replaces the machine's, on the answer and in the review queue, with their name."""
-    answer.passed, answer.graded_by = passed, "human"
-    review = session.scalar(select(ReviewItem).where(ReviewItem.answer_id == answer.id))
-    if review is None:
-        review = ReviewItem(answer_id=answer.id, reason="master")
-        session.add(review)
-    review.status, review.decided_by, review.decision_passed = "overridden", by.id, passed
-    review.decision_note, review.decided_at = note, utcnow()
-    done = session.scalar(
-        select(StepProgress.id).where(
-            StepProgress.user_id == answer.user_id,
-            StepProgress.course_id == answer.course_id,
-            StepProgress.lesson_id == answer.lesson_id,
-            StepProgress.step_id == answer.step_id,
-        )
-    )
-    if passed and done is None:
-        session.add(
-            StepProgress(
-                user_id=answer.user_id,
-                course_id=answer.course_id,
-                lesson_id=answer.lesson_id,
-                step_id=answer.step_id,
-            )
-        )

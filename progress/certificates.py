@@ -16,7 +16,7 @@ from lessons.content import Library
 from lessons.course import Course
 from lessons.i18n import Catalog, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
-from progress.models import Certificate, User, utcnow
+from progress.models import Answer, Certificate, ReviewItem, StepProgress, User, utcnow
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base 32: no I, L, O or U, so a code read aloud or typed is not mistaken."""
@@ -44,15 +44,92 @@ def normalize_code(text: str) -> str:
 
 
 def learner_name(user: User) -> str:
-    """The name printed for a learner: the one their chat app gave, else their number."""
-    return user.display_name.strip() or f"#{user.id}"
+    """The name printed for a learner: the one they chose, else the one their chat app gave ("" if none)."""
+    return (user.certificate_name or "").strip() or user.display_name.strip()
+
+
+def earned(session: Session, user_id: int, course: Course) -> bool | None:
+    """Whether the course is earned: True, False, or None while a person has yet to decide.
+
+    Each checkpoint stands on its latest answer that a person decided, that passed, or that waits for a
+    person (a machine's "not yet" is only a try): earned when every one passed and every other step was
+    done; held (None) when the rest passed and some wait; not earned when any failed or was never passed.
+    """
+    done = set(
+        session.execute(
+            select(StepProgress.lesson_id, StepProgress.step_id).where(
+                StepProgress.user_id == user_id, StepProgress.course_id == course.id
+            )
+        ).tuples()
+    )
+    latest: dict[tuple[str, str], bool | None] = {}
+    rows = session.execute(
+        select(Answer.lesson_id, Answer.step_id, Answer.passed, Answer.graded_by, ReviewItem.status)
+        .outerjoin(ReviewItem, ReviewItem.answer_id == Answer.id)
+        .where(Answer.user_id == user_id, Answer.course_id == course.id)
+        .order_by(Answer.id)
+    ).tuples()
+    for lesson_id, step_id, passed, graded_by, review in rows:
+        if passed or graded_by == "human" or review == "open":
+            latest[(lesson_id, step_id)] = None if review == "open" else bool(passed)
+    waiting = False
+    for lesson in course.lessons:
+        for step in lesson.steps:
+            key = (lesson.id, step.id)
+            if step.checkpoint is None:
+                if key not in done:
+                    return False
+                continue
+            standing = latest.get(key, False)
+            if standing is False:
+                return False
+            waiting = waiting or standing is None
+    return None if waiting else True
+
+
+def award_if_earned(session: Session, library: Library, user: User, course: Course) -> Certificate | None:
+    """Issue (or issue again, once withdrawn) the certificate if it is earned: the certificate only when
+    it was issued by this call, so that the caller sends it once. Held without a name to print."""
+    if earned(session, user.id, course) is not True or not learner_name(user):
+        return None
+    existing = _certificate_of(session, user.id, course.id)
+    if existing is None:
+        return issue_certificate(session, library, user, course)
+    if existing.withdrawn_at is None:
+        return None
+    existing.withdrawn_at, existing.issued_at = None, utcnow()
+    existing.learner_name = learner_name(user)[:200]
+    return existing
+
+
+def withdraw_if_failed(session: Session, user_id: int, course: Course) -> Certificate | None:
+    """Withdraw the certificate when the course is no longer earned; the certificate if withdrawn now."""
+    existing = _certificate_of(session, user_id, course.id)
+    if existing is None or existing.withdrawn_at is not None or earned(session, user_id, course) is not False:
+        return None
+    existing.withdrawn_at = utcnow()
+    return existing
+
+
+def _certificate_of(session: Session, user_id: int, course_id: str) -> Certificate | None:
+    return session.scalar(
+        select(Certificate).where(Certificate.user_id == user_id, Certificate.course_id == course_id)
+    )
+
+
+def public_url_warning(public_url: str | None) -> str | None:
+    """Why certificates would point nowhere: their QR codes need the public address of the web app."""
+    if not public_url:
+        return (
+            "certificates are issued but MAALEM_PUBLIC_URL is not set: their QR codes and verify links "
+            "point to this machine's local address, which nobody else can open"
+        )
+    return None
 
 
 def issue_certificate(session: Session, library: Library, user: User, course: Course) -> Certificate:
     """The learner's certificate for `course`, created on first call with the names as they are today."""
-    existing = session.scalar(
-        select(Certificate).where(Certificate.user_id == user.id, Certificate.course_id == course.id)
-    )
+    existing = _certificate_of(session, user.id, course.id)
     if existing is not None:
         return existing
     coop = library.cooperatives.get(user.cooperative_code or "")

@@ -86,6 +86,8 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     role: Mapped[str] = mapped_column(String(16), default=Role.APPRENTICE)
     display_name: Mapped[str] = mapped_column(String(200), default="")
+    certificate_name: Mapped[str | None] = mapped_column(String(200))
+    """The name the learner chose to have printed on their certificates; their platform name until then."""
     language: Mapped[str | None] = mapped_column(String(8))
     stage: Mapped[str] = mapped_column(String(24), default="language")
     """Onboarding stage: language, consent, guardian, region, craft, cooperative, ready."""
@@ -360,6 +362,8 @@ class Certificate(Base):
     master_name: Mapped[str] = mapped_column(String(200))
     cooperative_name: Mapped[str | None] = mapped_column(String(200))
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
+    """Set when a person later failed an answer the certificate rested on; cleared if it is earned again."""
     __table_args__ = (UniqueConstraint("user_id", "course_id"),)
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.conversation.turn import Turn
 from lessons.languages import pick
-from progress.certificates import certificate_pdf, issue_certificate
+from progress.certificates import award_if_earned, certificate_pdf
 from progress.learners import learner_record
 from progress.models import Enrolment, utcnow
 from progress.reminders import recall
@@ -57,9 +57,7 @@ class ProgressFlow:
             select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.completed_at.is_not(None))
         ):
             if course := turn.tools.library.courses.get(enrolment.course_id):
-                issue_certificate(
-                    session, turn.tools.library, user, course
-                )  # courses finished before certificates
+                award_if_earned(session, turn.tools.library, user, course)  # finished before certificates
         record = learner_record(session, turn.tools.library, user, utcnow())
         if not record.courses:
             turn.say("progress.none")
@@ -91,7 +89,7 @@ class ProgressFlow:
         if lessons:
             lines.append(catalog.t(lang, "progress.lessons", {"lessons": ", ".join(lessons)}))
         turn.say("progress.summary", {"lines": "\n".join(lines)})
-        for certificate in record.certificates:
+        for certificate in (c for c in record.certificates if c.withdrawn_at is None):
             path = certificate_pdf(
                 certificate,
                 self.certificates,

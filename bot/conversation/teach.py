@@ -44,12 +44,12 @@ from progress.authoring import (
     latest_answers,
     localized,
     may_hear,
-    override_grade,
     own_courses,
     redeem_invite,
     submit_lesson,
     teach_session,
 )
+from progress.grading import grade_answer
 from progress.models import Answer, TeachSession, User, utcnow
 from progress.notify import language_of
 
@@ -298,13 +298,18 @@ class TeachFlow:
             return
         passed = action == "pass"
         master = turn.user.display_name
-        override_grade(turn.session, answer, passed=passed, by=turn.user, note=f"master: {master}")
-        learner_lang = language_of(learner, turn.tools.default_language)
-        grade = turn.tools.catalog.t(
-            learner_lang, "answers.grade_passed" if passed else "answers.grade_not_yet"
+        graded = grade_answer(
+            turn.session,
+            turn.tools.library,
+            turn.tools.notifier,
+            answer,
+            passed=passed,
+            by=turn.user,
+            note=f"master: {master}",
         )
-        params = {**self._describe(turn, answer, learner_lang), "master": master, "grade": grade}
-        turn.notify(answer.user_id, "answers.graded", params, kind="grade")
+        if graded is None:
+            turn.say("answers.already_decided")
+            return
         mine = turn.tools.catalog.t(turn.lang, "answers.grade_passed" if passed else "answers.grade_not_yet")
         turn.say("answers.overridden", {"learner": name, "grade": mine})
 

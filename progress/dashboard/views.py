@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -32,6 +32,7 @@ from progress.dashboard.auth import Sessions, WebSession, fingerprint, secret_ke
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import DashboardDeps
 from progress.dashboard.lessons import add_lesson_routes
+from progress.grading import grade_answer
 from progress.learners import (
     Filters,
     Scope,
@@ -45,7 +46,6 @@ from progress.learners import (
     timeline,
 )
 from progress.models import Answer, Certificate, ReviewItem, Role, User, utcnow
-from progress.reminders import add_cards
 from progress.rules import Status, learner_status, zone
 
 HERE = Path(__file__).resolve().parent
@@ -586,29 +586,11 @@ class Dashboard:
                 )
             ai_passed = bool((answer.assessment or {}).get("passed"))
             passed = ai_passed if decision == "accept" else not ai_passed
-            claimed = db.execute(
-                update(ReviewItem)
-                .where(ReviewItem.id == item.id, ReviewItem.status == "open")
-                .values(
-                    status="accepted" if decision == "accept" else "overridden",
-                    decided_by=viewer.user.id,
-                    decision_passed=passed,
-                    decision_note=note.strip() or None,
-                    decided_at=utcnow(),
-                )
+            graded = grade_answer(
+                db, self.deps.library, self.deps.notifier, answer, passed=passed, by=viewer.user, note=note
             )
-            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            if graded is None:
                 return RedirectResponse(f"{PREFIX}/reviews?done=already", status_code=303)
-            answer.passed = passed
-            answer.graded_by = "human"
-            if passed:
-                add_cards(
-                    db, [(answer.user_id, answer.course_id, answer.lesson_id, answer.step_id, utcnow())]
-                )
-            learner_lang = Lang(learner.language) if learner.language in set(Lang) else Lang.DARIJA
-            lesson = Labels(self.deps.library, learner_lang).lesson(answer.course_id, answer.lesson_id)
-            key = "review.decided_pass" if passed else "review.decided_fail"
-            self.deps.notifier.notify(db, learner.id, key, {"lesson": lesson}, kind="notice")
             db.commit()
         return RedirectResponse(
             f"{PREFIX}/reviews?done=1", status_code=303, background=BackgroundTask(self.deps.nudge)

@@ -24,7 +24,7 @@ from lessons.i18n import RLM
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
 from progress.dashboard.auth import COOKIE, SECRET_FILE
-from progress.models import Answer, ReviewCard, ReviewItem, Role, User
+from progress.models import Answer, ReviewCard, ReviewItem, Role, User, utcnow
 from progress.web import progress_parts
 from tests.integration.dashboard_world import (
     PASSWORD,
@@ -356,3 +356,19 @@ async def test_the_web_app_wiring_starts_the_sweeps_and_keeps_a_secret_key(dash_
     first = key.read_text()
     progress_parts(dash_app.dashboard_deps())
     assert key.read_text() == first  # kept, so sessions survive a restart
+
+
+async def test_a_withdrawn_certificate_says_so_publicly(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    with dash_app.sessions() as session:
+        learner = session.get_one(User, world.fes_done)
+        certificate = issue_certificate(
+            session, dash_app.library, learner, dash_app.library.courses["zellige"]
+        )
+        certificate.withdrawn_at = utcnow()
+        session.commit()
+        code = certificate.code
+    public = await client.get(f"/verify/{code}")
+    assert "Ce certificat a été retiré" in shown(public)
+    assert "Ce certificat est authentique." not in shown(public)
