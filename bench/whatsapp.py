@@ -66,6 +66,10 @@ class BusyTranscriber:
         self.started = threading.Event()
         self.finished = threading.Event()
 
+    def hears(self, language: str | None) -> bool:
+        """Every language."""
+        return True
+
     def transcribe(
         self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()
     ) -> Transcript:

@@ -92,6 +92,10 @@ class WhisperTranscriber(ABC):
         """A plain warning for operators about what this model cannot do, if anything."""
         return ENGLISH_ONLY_WARNING if self.english_only else None
 
+    def hears(self, language: str | None) -> bool:
+        """Every language: one that the model does not know comes back flagged as low confidence."""
+        return True
+
     def transcribe(
         self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()
     ) -> Transcript:

@@ -50,6 +50,10 @@ class Transcriber(Protocol):
         """Transcribe `audio`; `language` is a hint, `glossary` the craft's words."""
         ...
 
+    def hears(self, language: str | None) -> bool:
+        """Whether a model is set to hear `language`; notes in others go to a person."""
+        ...
+
 
 class Speaker(Protocol):
     """Speaks a text into an OGG/Opus voice note."""

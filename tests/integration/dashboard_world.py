@@ -36,6 +36,10 @@ class ScriptedTranscriber:
         """The scripted text, confidently."""
         return Transcript(self.text, language or "fr", 1.5, 0.83)
 
+    def hears(self, language: str | None) -> bool:
+        """Every language but Tamazight, as the default routing."""
+        return language != "zgh"
+
 
 def voice_note(path: Path, seconds: float = 1.5) -> Path:
     """A real OGG/Opus voice note (a hummed tone) at `path`."""
