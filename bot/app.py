@@ -23,7 +23,6 @@ from lessons.i18n import Catalog
 from lessons.messages import MediaFetcher, Sender
 from lessons.packs import Shelf
 from lessons.rubric import RubricMatcher
-from progress.certificates import public_url_warning
 from progress.dashboard.deps import DashboardDeps
 from progress.db import DatabaseUnavailable, make_engine, session_factory, upgrade
 from progress.decisions import LessonDecisions
@@ -102,8 +101,6 @@ def build_app(
 ) -> App:
     """Open (and migrate) the database, load content, and assemble the service."""
     prepare_data_dir(settings.data_dir)
-    if warning := public_url_warning(settings.public_url):
-        log.warning(warning)
     url = settings.resolved_database_url()
     try:
         upgrade(url)

@@ -446,8 +446,11 @@ async def serve(current: Settings) -> None:
 def run() -> None:
     """Run the configured channels (WhatsApp's webhook, Telegram when its token is set), else the demo."""
     from bot.whatsapp.channel import missing
+    from progress.certificates import public_url_warning
 
     current = settings()
+    if warning := public_url_warning(current.public_url):
+        typer.echo(f"warning: {warning}", err=True)
     if not missing(current):
         with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C: uvicorn shuts down cleanly, then re-raises it
             asyncio.run(serve(current))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.settings import Settings
-from progress.models import Answer, AuthoredLesson, AuthoredStep
+from progress.models import Answer, AuthoredLesson, AuthoredStep, Certificate
 from speech.audio import encode_ogg_opus
 from speech.tts import EspeakSpeaker
 from tests.e2e.telegram_world import Learner, World, telegram_world
@@ -109,4 +109,8 @@ async def test_a_master_teaches_on_telegram_and_answers_an_apprentice_by_voice(
     await master.say("/answers")  # a tapped keyboard is taken away: the list again, to grade
     await master.press(f"answers:pass:{answer.id}")
     await app.outbox.flush()
-    assert "Hassan Benali" in amina.seen[-1].text and said(app, "answers.grade_passed") in amina.seen[-1].text
+    graded, certificate = amina.seen[-2:]  # the master's pass completes the course: its certificate follows
+    assert "Hassan Benali" in graded.text and said(app, "answers.grade_passed") in graded.text
+    with app.sessions() as session:
+        issued = session.scalars(select(Certificate)).one()
+    assert issued.code in certificate.text
