@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 
 from fastapi import APIRouter, Request, Response
 from telegram import Update
@@ -12,6 +13,7 @@ from bot.telegram.channel import TelegramChannel
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
+log = logging.getLogger(__name__)
 
 
 def webhook_router(channel: TelegramChannel, secret: str, path: str = WEBHOOK_PATH) -> APIRouter:
@@ -29,7 +31,8 @@ def webhook_router(channel: TelegramChannel, secret: str, path: str = WEBHOOK_PA
         try:
             data = json.loads(await request.body())
             update = Update.de_json(data, channel.bot) if isinstance(data, dict) else None
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            log.warning("Telegram webhook update refused: %s", type(exc).__name__)  # never its content
             update = None
         if update is None:
             return Response(status_code=400)

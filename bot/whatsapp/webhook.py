@@ -86,7 +86,8 @@ class Webhook:
             return Response(status_code=401)
         try:
             batch = parse(json.loads(raw), self.phone_number_id)
-        except ValueError:
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            log.warning("WhatsApp webhook body refused: %s", type(exc).__name__)  # never its content
             return Response(status_code=400)
         self._statuses(batch)
         recorded: list[tuple[int, Incoming]] = []

@@ -1,5 +1,17 @@
 """The trainers' web dashboard, mounted on the shared web app."""
 
-from progress.dashboard.views import dashboard_router
+from fastapi import APIRouter
+
+from progress.dashboard.deps import DashboardDeps
+from progress.dashboard.lessons import add_lesson_routes
+from progress.dashboard.views import Dashboard
 
 __all__ = ["dashboard_router"]
+
+
+def dashboard_router(deps: DashboardDeps) -> APIRouter:
+    """The dashboard's routes with the masters' lessons waiting for approval, for the shared web app."""
+    dashboard = Dashboard(deps)
+    router = dashboard.router()
+    add_lesson_routes(dashboard, router)
+    return router

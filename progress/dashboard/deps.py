@@ -7,11 +7,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.convertors import Convertor, register_url_convertor
 
 from lessons.content import Library
 from lessons.i18n import Catalog
 from progress.decisions import LessonDecisions
 from progress.notify import Notifier
+
+MAX_ID = 10**18 - 1
+"""Ids in paths and queries stay below SQL's 64-bit integers: a larger one is not found, not an overflow."""
+
+
+class IdConvertor(Convertor[int]):
+    """`{name:id}` in a route: a database id of 1 to 18 digits; anything longer matches no route (404)."""
+
+    regex = "[0-9]{1,18}"
+
+    def convert(self, value: str) -> int:
+        """The id as a number."""
+        return int(value)
+
+    def to_string(self, value: int) -> str:
+        """The id in a path."""
+        return str(value)
+
+
+register_url_convertor("id", IdConvertor())
 
 
 @dataclass(frozen=True)

@@ -40,9 +40,9 @@ def add_lesson_routes(dashboard: Dashboard, router: APIRouter) -> None:
     """Mount the lessons pages on the dashboard's router."""
     pages = LessonPages(dashboard)
     router.add_api_route(PREFIX, pages.waiting, methods=["GET"])
-    router.add_api_route(f"{PREFIX}/{{lesson_id}}", pages.lesson, methods=["GET"])
-    router.add_api_route(f"{PREFIX}/{{lesson_id}}", pages.decide, methods=["POST"])
-    router.add_api_route(f"{PREFIX}/{{lesson_id}}/media/{{position}}", pages.media, methods=["GET"])
+    router.add_api_route(f"{PREFIX}/{{lesson_id:id}}", pages.lesson, methods=["GET"])
+    router.add_api_route(f"{PREFIX}/{{lesson_id:id}}", pages.decide, methods=["POST"])
+    router.add_api_route(f"{PREFIX}/{{lesson_id:id}}/media/{{position:id}}", pages.media, methods=["GET"])
 
 
 class LessonPages:
@@ -160,4 +160,4 @@ class LessonPages:
             step = next((s for s in steps_of(db, lesson) if s.position == position), None)
         if step is None:
             raise HTTPException(404)
-        return FileResponse(step.media_path, headers={"Cache-Control": "private, max-age=600"})
+        return FileResponse(step.media_path, headers={"Cache-Control": "no-store"})

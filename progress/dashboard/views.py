@@ -30,8 +30,7 @@ from progress.accounts import authenticate
 from progress.certificates import certificate_pdf, find_certificate
 from progress.dashboard.auth import Sessions, WebSession, fingerprint, secret_key
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
-from progress.dashboard.deps import DashboardDeps
-from progress.dashboard.lessons import add_lesson_routes
+from progress.dashboard.deps import MAX_ID, DashboardDeps
 from progress.grading import grade_answer
 from progress.learners import (
     Filters,
@@ -257,14 +256,13 @@ class Dashboard:
         router.add_api_route(f"{PREFIX}/", self.overview, methods=["GET"])
         router.add_api_route(f"{PREFIX}/learners", self.learners, methods=["GET"])
         router.add_api_route(f"{PREFIX}/learners.csv", self.learners_csv, methods=["GET"])
-        router.add_api_route(f"{PREFIX}/learners/{{user_id}}", self.learner, methods=["GET"])
-        router.add_api_route(f"{PREFIX}/audio/{{answer_id}}", self.audio, methods=["GET"])
+        router.add_api_route(f"{PREFIX}/learners/{{user_id:id}}", self.learner, methods=["GET"])
+        router.add_api_route(f"{PREFIX}/audio/{{answer_id:id}}", self.audio, methods=["GET"])
         router.add_api_route(f"{PREFIX}/certificates/{{code}}.pdf", self.certificate, methods=["GET"])
         router.add_api_route(f"{PREFIX}/reviews", self.reviews, methods=["GET"])
-        router.add_api_route(f"{PREFIX}/reviews/{{item_id}}", self.review, methods=["GET"])
-        router.add_api_route(f"{PREFIX}/reviews/{{item_id}}", self.decide, methods=["POST"])
+        router.add_api_route(f"{PREFIX}/reviews/{{item_id:id}}", self.review, methods=["GET"])
+        router.add_api_route(f"{PREFIX}/reviews/{{item_id:id}}", self.decide, methods=["POST"])
         router.add_api_route("/verify/{code}", self.verify, methods=["GET"])
-        add_lesson_routes(self, router)  # masters' lessons waiting for approval
         return router
 
     def style(self) -> Response:
@@ -357,7 +355,7 @@ class Dashboard:
         cooperative: str = "",
         course: str = "",
         status: str = "",
-        before: Annotated[int | None, Query(ge=1)] = None,
+        before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ) -> HTMLResponse:
         """The learners list, filtered, newest first, one keyset page at a time."""
         now = utcnow()
@@ -473,9 +471,7 @@ class Dashboard:
         path = Path(answer.audio_path).resolve()
         if not path.is_relative_to(self.deps.data_dir.resolve()) or not path.is_file():
             raise HTTPException(404)
-        return FileResponse(
-            path, media_type=_audio_type(path), headers={"Cache-Control": "private, max-age=600"}
-        )
+        return FileResponse(path, media_type=_audio_type(path), headers={"Cache-Control": "no-store"})
 
     def certificate(self, request: Request, code: str) -> FileResponse:
         """A learner's certificate as PDF, for trainers who may see that learner."""
@@ -491,9 +487,16 @@ class Dashboard:
             catalog=self.deps.catalog,
             library=self.deps.library,
         )
-        return FileResponse(path, media_type="application/pdf", filename=f"maalem-{found.code}.pdf")
+        return FileResponse(
+            path,
+            media_type="application/pdf",
+            filename=f"maalem-{found.code}.pdf",
+            headers={"Cache-Control": "no-store"},
+        )
 
-    def reviews(self, request: Request, after: Annotated[int | None, Query(ge=0)] = None) -> HTMLResponse:
+    def reviews(
+        self, request: Request, after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None
+    ) -> HTMLResponse:
         """Answers waiting for a person, oldest first."""
         with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
@@ -608,8 +611,3 @@ class Dashboard:
             certificate=found,
             code=code[:32],
         )
-
-
-def dashboard_router(deps: DashboardDeps) -> APIRouter:
-    """The dashboard's routes, to mount on the shared web app (`bot.web.create_web_app`)."""
-    return Dashboard(deps).router()

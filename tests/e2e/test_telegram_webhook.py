@@ -67,7 +67,8 @@ async def test_the_same_update_posted_concurrently_is_answered_once(world: World
 
 
 async def test_bodies_that_are_not_updates_are_refused(world: World) -> None:
-    for body in (b"not json", b"[1, 2]", b'{"message": {}}'):
+    deep = b'{"update_id": 1, "message": ' + b'{"a": ' * 100_000 + b"1" + b"}" * 100_001
+    for body in (b"not json", b"[1, 2]", b'{"message": {}}', deep):
         response = await world.web.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: SECRET})
         assert response.status_code == 400
     assert world.count(InboundMessage) == 0

@@ -61,6 +61,9 @@ async def test_oversized_bodies_are_refused_before_parsing(wa: Harness) -> None:
 
 async def test_a_body_signed_but_not_json_is_a_bad_request(wa: Harness) -> None:
     assert (await wa.post(b"{not json")).status_code == 400
+    deep = b'{"object": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"  # within the size limit, too deep to read
+    assert (await wa.post(deep)).status_code == 400
+    assert count(wa, InboundMessage) == 0
 
 
 async def test_the_same_wamid_delivered_twice_and_at_once_is_answered_once(wa: Harness) -> None:

@@ -150,6 +150,7 @@ async def test_voice_answers_are_served_to_trainers_who_may_see_the_learner(
     audio = await client.get(f"/dashboard/audio/{world.voice_answer}")
     assert audio.status_code == 200 and audio.headers["content-type"] == "audio/ogg"
     assert audio.content.startswith(b"OggS")
+    assert audio.headers["cache-control"] == "no-store"  # a learner's voice stays off shared caches
     ranged = await client.get(f"/dashboard/audio/{world.voice_answer}", headers={"Range": "bytes=0-9"})
     assert ranged.status_code == 206 and len(ranged.content) == 10
     await login(client, "marrakech")
@@ -295,6 +296,7 @@ async def test_certificates_are_verified_publicly_and_downloaded_by_trainers(
     assert f"/dashboard/certificates/{code}.pdf" in page.text
     pdf = await client.get(f"/dashboard/certificates/{code}.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["cache-control"] == "no-store"
 
 
 def test_add_trainer_command_creates_scoped_accounts(
@@ -372,3 +374,18 @@ async def test_a_withdrawn_certificate_says_so_publicly(
     public = await client.get(f"/verify/{code}")
     assert "Ce certificat a été retiré" in shown(public)
     assert "Ce certificat est authentique." not in shown(public)
+
+
+async def test_ids_too_large_for_the_database_are_not_found(world: World, client: httpx.AsyncClient) -> None:
+    await login(client, "fes")
+    huge = str(2**63 + 5)
+    for url in (
+        f"/dashboard/learners/{huge}",
+        f"/dashboard/audio/{huge}",
+        f"/dashboard/reviews/{huge}",
+        f"/dashboard/lessons/{huge}",
+    ):
+        assert (await client.get(url)).status_code == 404, url
+    for url in (f"/dashboard/reviews?after={huge}", f"/dashboard/learners?before={huge}"):
+        assert (await client.get(url)).status_code == 422, url
+    assert (await client.get(f"/dashboard/learners/{world.fes_voice}")).status_code == 200

@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from bot.app import build_app
 from bot.settings import Settings
@@ -44,3 +45,13 @@ def test_unwritable_data_folder_is_explained(settings: Settings, tmp_path: Path)
     blocker.write_text("not a folder")
     with pytest.raises(DatabaseUnavailable, match="MAALEM_DATA_DIR"):
         build_app(settings.model_copy(update={"data_dir": blocker / "data"}))
+
+
+def test_database_errors_never_carry_the_values_written(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE people (phone TEXT UNIQUE)"))
+        conn.execute(text("INSERT INTO people VALUES (:phone)"), {"phone": "+212612345678"})
+    with pytest.raises(IntegrityError) as failed, engine.begin() as conn:
+        conn.execute(text("INSERT INTO people VALUES (:phone)"), {"phone": "+212612345678"})
+    assert "612345678" not in str(failed.value)  # tracebacks in logs would otherwise show the phone number
