@@ -79,8 +79,15 @@ class LlamaCppLM:
         out = []
         for row in rows:
             self._continue(prefix, row)
-            out.append(np.array(self.llama.scores[self.llama.n_tokens - 1], dtype=np.float32))
+            out.append(self._last_logits())
         return torch.log_softmax(torch.from_numpy(np.stack(out)), dim=-1)
+
+    def _last_logits(self) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The logits after the last token evaluated (llama.cpp keeps only those without `logits_all`)."""
+        import llama_cpp
+
+        row = llama_cpp.llama_get_logits_ith(self.llama.ctx, -1)
+        return np.ctypeslib.as_array(row, shape=(self.llama.n_vocab(),)).astype(np.float32)
 
     def generate(self, ids: list[int], max_new_tokens: int) -> str:
         """Greedy continuation of a prompt's token ids."""
