@@ -50,7 +50,7 @@ class LlamaCppLM:
         user = head + _SLOT + tail
         if template:
             formatter = Jinja2ChatFormatter(template, eos_token="", bos_token="", add_generation_prompt=True)
-            messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
             text = formatter(messages=messages).prompt
         else:
             text = f"{system}\n\nUser: {user}\n\nAssistant:"
