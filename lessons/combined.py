@@ -116,10 +116,10 @@ def build_judge(kind: Literal["llm", "remote"], options: ModelOptions) -> YesNoJ
         if not options.api_url:
             raise ValueError("the remote assessor needs llm_api_url")
         return RemoteAssessor(options.api_url, model=options.api_model, api_key=options.api_key)
-    from lessons.llm import load_lm
+    from lessons.llamacpp import load_scoring_lm
     from lessons.llm_assessor import LLMAssessor
 
-    return LLMAssessor(load_lm(options.llm_model, models_dir=options.models_dir))
+    return LLMAssessor(load_scoring_lm(options.llm_model, models_dir=options.models_dir))
 
 
 def build_assessor(

@@ -11,7 +11,7 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import torch
 
@@ -109,6 +109,21 @@ class Prefix:
     """The attention cache left by a prompt's shared start, to continue from without running it again."""
 
     cache: Any
+
+
+class ScoringLM(Protocol):
+    """What the local judge needs of a model runtime (transformers' `LocalLM`, llama.cpp's `LlamaCppLM`)."""
+
+    name: str
+    lock: threading.Lock
+
+    def encode(self, text: str, *, data: bool = False) -> list[int]: ...
+    def token_ids(self, words: tuple[str, ...]) -> list[int]: ...
+    def chat_parts(self, system: str, head: str, tail: str) -> tuple[str, str]: ...
+    def encode_chat(self, system: str, head: str, data: str, tail: str) -> list[int]: ...
+    def prefill(self, ids: list[int], after: Prefix | None = None) -> Prefix: ...
+    def last_logprobs(self, prefix: Prefix | None, rows: list[list[int]]) -> torch.Tensor: ...
+    def generate(self, ids: list[int], max_new_tokens: int) -> str: ...
 
 
 @dataclass

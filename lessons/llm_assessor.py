@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import torch
 
 from lessons.judging import MIN_CONFIDENCE, MIN_MASS, NO, YES, ChatPrompt, PointScore, YesNoJudge, yes_no
-from lessons.llm import LocalLM, Prefix
+from lessons.llm import Prefix, ScoringLM
 
 
 class LLMAssessor(YesNoJudge):
@@ -21,7 +21,7 @@ class LLMAssessor(YesNoJudge):
 
     def __init__(
         self,
-        lm: LocalLM,
+        lm: ScoringLM,
         *,
         reuse_prefix: bool = True,
         cache_size: int = 32,

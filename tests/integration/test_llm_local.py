@@ -12,7 +12,8 @@ from lessons.content import Library, load_library
 from lessons.evaluation import evaluate, find_checkpoint, load_labelled, render_table
 from lessons.guard import check_feedback
 from lessons.languages import Lang
-from lessons.llm import BUNDLED_FILE, LocalLM, load_lm
+from lessons.llamacpp import LlamaCppLM, load_scoring_lm
+from lessons.llm import BUNDLED_FILE, LocalLM, ScoringLM, load_lm
 from lessons.llm_assessor import LLMAssessor
 from lessons.rubric import RubricMatcher
 
@@ -41,6 +42,24 @@ def lm(models_dir: Path) -> LocalLM:
 
 
 @pytest.fixture(scope="module")
+def cpp(models_dir: Path) -> ScoringLM:
+    """The bundled GGUF file on llama.cpp, the default runtime for GGUF models."""
+    return load_scoring_lm(models_dir=models_dir)
+
+
+@pytest.fixture(params=["lm", "cpp"])
+def runtime(request: pytest.FixtureRequest) -> ScoringLM:
+    """Each runtime in turn: transformers (the converted copy), then llama.cpp (the file itself)."""
+    found: ScoringLM = request.getfixturevalue(request.param)
+    return found
+
+
+def test_the_bundled_gguf_runs_on_llama_cpp_by_default(cpp: ScoringLM) -> None:
+    assert isinstance(cpp, LlamaCppLM)
+    assert cpp.name == BUNDLED_FILE
+
+
+@pytest.fixture(scope="module")
 def library() -> Library:
     return load_library(CONTENT)
 
@@ -54,10 +73,10 @@ def test_the_bundled_model_loads_from_its_converted_copy(lm: LocalLM, models_dir
     assert isinstance(build_assessor("llm", ModelOptions(models_dir=models_dir)), CombinedAssessor)
 
 
-async def test_verdicts_come_back_per_key_point_in_the_schema(lm: LocalLM, library: Library) -> None:
+async def test_verdicts_come_back_per_key_point_in_the_schema(runtime: ScoringLM, library: Library) -> None:
     checkpoint = find_checkpoint(library.courses, LAYING)
     ids = [kp.id for kp in checkpoint.key_points]
-    assessor = LLMAssessor(lm)
+    assessor = LLMAssessor(runtime)
     for answer, lang in ANSWERS:
         result = await assessor.assess(checkpoint, answer, lang)
         assert [v.key_point for v in result.verdicts] == ids
@@ -67,9 +86,11 @@ async def test_verdicts_come_back_per_key_point_in_the_schema(lm: LocalLM, libra
         assert set(result.details["p_yes"]) == set(ids)  # type: ignore[arg-type]
 
 
-async def test_reusing_the_fixed_prompt_gives_the_scores_of_a_cold_run(lm: LocalLM, library: Library) -> None:
+async def test_reusing_the_fixed_prompt_gives_the_scores_of_a_cold_run(
+    runtime: ScoringLM, library: Library
+) -> None:
     checkpoint = find_checkpoint(library.courses, LAYING)
-    reused, cold = LLMAssessor(lm), LLMAssessor(lm, reuse_prefix=False)
+    reused, cold = LLMAssessor(runtime), LLMAssessor(runtime, reuse_prefix=False)
     for answer, lang in ANSWERS[:3]:
         warm = (await reused.assess(checkpoint, answer, lang)).details["p_yes"]
         fresh = (await cold.assess(checkpoint, answer, lang)).details["p_yes"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import subprocess
+import sys
+import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -19,6 +23,7 @@ from starlette.routing import Route
 from lessons.combined import CombinedAssessor
 from lessons.course import Checkpoint, KeyPoint, PassRule
 from lessons.languages import Lang
+from lessons.llm import bundled_model
 from lessons.remote import RemoteAssessor
 from lessons.rubric import RubricMatcher
 from tests.fakes.graph_api import ReadyServer
@@ -226,3 +231,44 @@ async def test_feedback_from_the_server_is_checked_before_it_is_kept(fake: FakeO
     assert result.feedback is None
     await remote.aclose()
     assert json.dumps(result.details)
+
+
+@pytest.fixture(scope="module")
+def llama_server() -> Iterator[str]:
+    """A real OpenAI-compatible server: llama.cpp's, serving the bundled SmolLM2 GGUF file."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(bundled_model())]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, "the llama.cpp server stopped while starting"
+            try:
+                if httpx.get(f"{url}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "the llama.cpp server did not start in two minutes"
+            time.sleep(0.5)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+async def test_a_real_llama_cpp_server_grades_every_key_point(llama_server: str) -> None:
+    remote = RemoteAssessor(llama_server, timeout=120)
+    try:
+        answer = "On pose les pièces à l'envers, mortier sur le dos."
+        result = await remote.assess(CHECKPOINT, answer, Lang.FRENCH)
+    finally:
+        await remote.aclose()
+    assert [v.key_point for v in result.verdicts] == ["face-down", "mortar"]
+    assert all(0.5 <= v.confidence <= 1 and v.evidence.startswith("p(yes)=") for v in result.verdicts)
+    assert result.decided_by == "llm"

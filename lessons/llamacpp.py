@@ -1,0 +1,122 @@
+"""A GGUF model run by llama.cpp, with the same scoring interface as the transformers `LocalLM`."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from lessons.llm import _SLOT, Prefix, ScoringLM, find_model, load_lm
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LlamaCppLM:
+    """One llama.cpp model (GGUF file), used by one thread at a time; prefixes are saved llama.cpp states."""
+
+    llama: Any
+    name: str
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def encode(self, text: str, *, data: bool = False) -> list[int]:
+        """Token ids of `text`; with `data`, special-token strings inside it stay plain text."""
+        return list(self.llama.tokenize(text.encode(), add_bos=False, special=not data))
+
+    def decode(self, ids: list[int]) -> str:
+        """Text of generated token ids."""
+        return bytes(self.llama.detokenize(ids)).decode(errors="replace")
+
+    def token_ids(self, words: tuple[str, ...]) -> list[int]:
+        """The first token of each word, spelled as a reply would start it, without duplicates."""
+        found: dict[int, None] = {}
+        for word in words:
+            if ids := self.encode(word):
+                found[ids[0]] = None
+        return list(found)
+
+    def chat_parts(self, system: str, head: str, tail: str) -> tuple[str, str]:
+        """The chat-formatted prompt (the GGUF's own template) around a data slot, up to the reply."""
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        template = self.llama.metadata.get("tokenizer.chat_template")
+        user = head + _SLOT + tail
+        if template:
+            formatter = Jinja2ChatFormatter(template, eos_token="", bos_token="", add_generation_prompt=True)
+            messages: list[Any] = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+            text = formatter(messages=messages).prompt
+        else:
+            text = f"{system}\n\nUser: {user}\n\nAssistant:"
+        before, after = text.split(_SLOT)
+        return before, after
+
+    def encode_chat(self, system: str, head: str, data: str, tail: str) -> list[int]:
+        """Token ids of a chat prompt whose `data` part can never turn into special tokens."""
+        before, after = self.chat_parts(system, head, tail)
+        return self.encode(before) + self.encode(data, data=True) + self.encode(after)
+
+    def _continue(self, prefix: Prefix | None, ids: list[int]) -> None:
+        if prefix is None:
+            self.llama.reset()
+        else:
+            self.llama.load_state(prefix.cache)
+        self.llama.eval(ids)
+
+    def prefill(self, ids: list[int], after: Prefix | None = None) -> Prefix:
+        """Run a shared part of a prompt once (continuing `after`) and keep llama.cpp's state."""
+        self._continue(after, ids)
+        return Prefix(self.llama.save_state())
+
+    def last_logprobs(self, prefix: Prefix | None, rows: list[list[int]]) -> torch.Tensor:
+        """Log-probabilities of the token after each row (each continuing `prefix`)."""
+        out = []
+        for row in rows:
+            self._continue(prefix, row)
+            out.append(self._last_logits())
+        return torch.log_softmax(torch.from_numpy(np.stack(out)), dim=-1)
+
+    def _last_logits(self) -> np.ndarray[Any, np.dtype[np.float32]]:
+        """The logits after the last token evaluated (llama.cpp keeps only those without `logits_all`)."""
+        import llama_cpp
+
+        row = llama_cpp.llama_get_logits_ith(self.llama.ctx, -1)
+        return np.ctypeslib.as_array(row, shape=(self.llama.n_vocab(),)).astype(np.float32)
+
+    def generate(self, ids: list[int], max_new_tokens: int) -> str:
+        """Greedy continuation of a prompt's token ids."""
+        self.llama.reset()
+        made: list[int] = []
+        for token in self.llama.generate(ids, temp=0.0, top_k=1, reset=True):
+            if self.llama.token_eos() == token or len(made) >= max_new_tokens:
+                break
+            made.append(int(token))
+        return self.decode(made)
+
+
+def load_llamacpp(
+    source: str | Path | None = None, *, models_dir: Path | None = None, n_ctx: int = 2048
+) -> LlamaCppLM:
+    """Load a GGUF model on llama.cpp (the bundled SmolLM2 if unset), on at most two CPU threads."""
+    from llama_cpp import Llama
+
+    path = find_model(source, models_dir)
+    threads = min(2, os.cpu_count() or 1)
+    llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, logits_all=False, verbose=False)
+    return LlamaCppLM(llama, name=path.name)
+
+
+def load_scoring_lm(source: str | Path | None = None, *, models_dir: Path | None = None) -> ScoringLM:
+    """A GGUF file on llama.cpp where it imports (else transformers, saying so); a folder on transformers."""
+    path = find_model(source, models_dir)
+    if path.suffix == ".gguf":
+        if importlib.util.find_spec("llama_cpp") is not None:
+            return load_llamacpp(path)
+        log.warning("llama-cpp-python is not installed: grading %s on transformers (slower)", path.name)
+    return load_lm(path, models_dir=models_dir)
