@@ -370,6 +370,38 @@ def review_reject(
     typer.echo("sent back to the master")
 
 
+@cli.command("backup")
+def backup_command(
+    dest: Annotated[Path, typer.Argument(help="the archive to write, or a folder for a dated one")] = Path(
+        "."
+    ),
+) -> None:
+    """Back up the database and the data folder (voice notes, media, packs, certificates) in one file."""
+    from progress.backup import BackupError, backup
+
+    current = settings()
+    try:
+        archive = backup(current.resolved_database_url(), current.data_dir, dest)
+    except (BackupError, OSError) as exc:
+        _fail(exc)
+    typer.echo(f"backed up to {archive}")
+
+
+@cli.command("restore")
+def restore_command(
+    archive: Annotated[Path, typer.Argument(help="a file `maalem backup` wrote")],
+) -> None:
+    """Restore a backup into an empty data folder and an empty database (the configured ones)."""
+    from progress.backup import BackupError, restore
+
+    current = settings()
+    try:
+        restore(archive, current.resolved_database_url(), current.data_dir)
+    except (BackupError, OSError) as exc:
+        _fail(exc)
+    typer.echo(f"restored {archive} into {current.data_dir}")
+
+
 @cli.command("chat")
 def chat_command(
     user: Annotated[str, typer.Option(help="who you are in this chat")] = "terminal-user",
