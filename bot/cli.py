@@ -8,6 +8,7 @@ import dataclasses
 import gc
 import json
 import sys
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, cast, get_args
@@ -295,6 +296,9 @@ def review_translate(
     finally:
         app.close()
     typer.echo(f"{drafted} translations drafted (the others stay copies of the master's words)")
+    why = Counter((d.target.value, d.reason) for d in drafter.discarded)
+    for (target, reason), times in sorted(why.items()):
+        typer.echo(f"  {target}: {times} not drafted: {reason}")
 
 
 @review_cli.command("set")

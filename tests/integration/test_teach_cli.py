@@ -52,7 +52,9 @@ async def test_review_translate_approve_from_the_command_line_reaches_the_runnin
     assert "steps[1].caption [en] Hold the hammer" in shown
     assert "steps[1].caption [fr] Hold the hammer" in shown and "NOT TRANSLATED" in shown
     assert "steps[2].points[1].phrasing [en] tiles face down" in shown
-    assert "0 translations drafted" in maalem("content", "review", "translate", lesson_id)  # no model here
+    translated = maalem("content", "review", "translate", lesson_id)
+    assert "0 translations drafted" in translated  # no model here, and it says so
+    assert "not drafted: no local model to draft translations" in translated
     maalem("content", "review", "set", lesson_id, "steps[1].caption", "fr", "Tenez le marteau fermement.")
     shown = maalem("content", "review", "show", lesson_id)
     assert "steps[1].caption [fr] Tenez le marteau fermement." in shown
