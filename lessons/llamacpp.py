@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from lessons.llm import _SLOT, Prefix, ScoringLM, find_model, load_lm
+from lessons.llm import _SLOT, ChatTokens, Prefix, ScoringLM, find_model, load_lm
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class LlamaCppLM:
+class LlamaCppLM(ChatTokens):
     """One llama.cpp model (GGUF file), used by one thread at a time; prefixes are saved llama.cpp states."""
 
     llama: Any
@@ -33,14 +33,6 @@ class LlamaCppLM:
     def decode(self, ids: list[int]) -> str:
         """Text of generated token ids."""
         return bytes(self.llama.detokenize(ids)).decode(errors="replace")
-
-    def token_ids(self, words: tuple[str, ...]) -> list[int]:
-        """The first token of each word, spelled as a reply would start it, without duplicates."""
-        found: dict[int, None] = {}
-        for word in words:
-            if ids := self.encode(word):
-                found[ids[0]] = None
-        return list(found)
 
     def chat_parts(self, system: str, head: str, tail: str) -> tuple[str, str]:
         """The chat-formatted prompt (the GGUF's own template) around a data slot, up to the reply."""
@@ -56,11 +48,6 @@ class LlamaCppLM:
             text = f"{system}\n\nUser: {user}\n\nAssistant:"
         before, after = text.split(_SLOT)
         return before, after
-
-    def encode_chat(self, system: str, head: str, data: str, tail: str) -> list[int]:
-        """Token ids of a chat prompt whose `data` part can never turn into special tokens."""
-        before, after = self.chat_parts(system, head, tail)
-        return self.encode(before) + self.encode(data, data=True) + self.encode(after)
 
     def _continue(self, prefix: Prefix | None, ids: list[int]) -> None:
         if prefix is None:

@@ -9,6 +9,7 @@ import logging
 import shutil
 import tempfile
 import threading
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -126,8 +127,33 @@ class ScoringLM(Protocol):
     def generate(self, ids: list[int], max_new_tokens: int) -> str: ...
 
 
+class ChatTokens(ABC):
+    """What both runtimes derive from their tokenizer and chat template: reply tokens, guarded prompts."""
+
+    @abstractmethod
+    def encode(self, text: str, *, data: bool = False) -> list[int]:
+        """Token ids of `text`; with `data`, special-token strings inside it stay plain text."""
+
+    @abstractmethod
+    def chat_parts(self, system: str, head: str, tail: str) -> tuple[str, str]:
+        """The chat-formatted prompt around a data slot between `head` and `tail`, up to the reply."""
+
+    def token_ids(self, words: tuple[str, ...]) -> list[int]:
+        """The first token of each word, spelled as a reply would start it, without duplicates."""
+        found: dict[int, None] = {}
+        for word in words:
+            if ids := self.encode(word):
+                found[ids[0]] = None
+        return list(found)
+
+    def encode_chat(self, system: str, head: str, data: str, tail: str) -> list[int]:
+        """Token ids of a chat prompt whose `data` part can never turn into special tokens."""
+        before, after = self.chat_parts(system, head, tail)
+        return self.encode(before) + self.encode(data, data=True) + self.encode(after)
+
+
 @dataclass
-class LocalLM:
+class LocalLM(ChatTokens):
     """One causal language model and its tokenizer, used by one thread at a time."""
 
     model: Any
@@ -153,14 +179,6 @@ class LocalLM:
         """Text of generated token ids."""
         return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
-    def token_ids(self, words: tuple[str, ...]) -> list[int]:
-        """The first token of each word, spelled as a reply would start it, without duplicates."""
-        found: dict[int, None] = {}
-        for word in words:
-            if ids := self.encode(word):
-                found[ids[0]] = None
-        return list(found)
-
     def chat_parts(self, system: str, head: str, tail: str) -> tuple[str, str]:
         """The chat-formatted prompt around a data slot between `head` and `tail`, up to the reply."""
         user = head + _SLOT + tail
@@ -173,11 +191,6 @@ class LocalLM:
             text = f"{system}\n\nUser: {user}\n\nAssistant:"
         before, after = text.split(_SLOT)
         return before, after
-
-    def encode_chat(self, system: str, head: str, data: str, tail: str) -> list[int]:
-        """Token ids of a chat prompt whose `data` part can never turn into special tokens."""
-        before, after = self.chat_parts(system, head, tail)
-        return self.encode(before) + self.encode(data, data=True) + self.encode(after)
 
     @torch.inference_mode()
     def prefill(self, ids: list[int], after: Prefix | None = None) -> Prefix:
