@@ -24,7 +24,7 @@ from lessons.tutor import (
 )
 from progress.certificates import award_if_earned
 from progress.db import insert_new
-from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
+from progress.models import Answer, Base, Enrolment, Question, StepProgress, utcnow
 
 _STEP_DONE = insert_new(
     Base.metadata.tables[StepProgress.__tablename__],
@@ -148,9 +148,7 @@ class Journey:
         answer.graded_by = assessment.decided_by
         answer.confidence = assessment.confidence
         if effect.review:
-            turn.session.flush()  # the answer's id
-            reason = "uncertain" if assessment.needs_review else "repeated_failure"
-            turn.session.add(ReviewItem(answer_id=answer.id, reason=reason))
+            turn.to_person(answer, "uncertain" if assessment.needs_review else "repeated_failure")
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from lessons.i18n import Catalog
 from lessons.languages import RTL, Lang
 from lessons.messages import Choice, Incoming, MediaFetcher, MediaTooLarge, Outgoing
 from lessons.tutor import Button, Position, Reply
-from progress.models import Answer, Enrolment, User
+from progress.models import Answer, Enrolment, ReviewItem, User
 from progress.notify import Notifier, language_of
 from speech.audio import AudioError
 from speech.types import Transcriber, Transcript
@@ -183,6 +183,11 @@ class Turn:
             return None
         self.give_up("voice.failed")
         return None
+
+    def to_person(self, answer: Answer, reason: str) -> None:
+        """Put an answer in the trainers' review queue (`reason` as the dashboard names it)."""
+        self.session.flush()  # the answer's id
+        self.session.add(ReviewItem(answer_id=answer.id, reason=reason))
 
     def give_up(self, key: str) -> None:
         """Slow work failed every try: one apology, and the message is marked for a person."""

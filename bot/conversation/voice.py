@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.conversation.journey import Journey
 from bot.conversation.turn import VOICE_KINDS, Turn
 from lessons.tutor import Tutor
-from progress.models import Answer, ReviewItem
+from progress.models import Answer
 
 
 class VoiceAnswers:
@@ -40,7 +40,7 @@ class VoiceAnswers:
             turn.say("voice.soon")
             return
         if not transcriber.hears(turn.lang.value):
-            self._to_person(turn, answer, "voice_not_heard")
+            turn.to_person(answer, "voice_not_heard")
             turn.say("voice.not_heard")
             return
         transcript = turn.transcribe(path)
@@ -49,7 +49,7 @@ class VoiceAnswers:
         answer.transcript = transcript.text
         answer.transcript_confidence = transcript.confidence
         if transcript.low_confidence or not transcript.text.strip():
-            self._to_person(turn, answer, "voice_unclear")
+            turn.to_person(answer, "voice_unclear")
             turn.say("voice.unclear")
             return
         turn.say("voice.heard", {"text": transcript.text})
@@ -72,9 +72,3 @@ class VoiceAnswers:
         turn.session.add(answer)
         turn.answer = answer
         return answer
-
-    @staticmethod
-    def _to_person(turn: Turn, answer: Answer, reason: str) -> None:
-        """A note the machine could not hear goes to the review queue, its audio playable there."""
-        turn.session.flush()  # the answer's id
-        turn.session.add(ReviewItem(answer_id=answer.id, reason=reason))
