@@ -77,9 +77,10 @@ class App:
 
 
 def prepare_data_dir(path: Path) -> None:
-    """Create the data folder, or explain plainly why it cannot be written."""
+    """Create the data folder, private to this user, or explain plainly why it cannot be written."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.chmod(0o700)
         probe = path / ".write-test"
         probe.write_text("ok")
         probe.unlink()

@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import gc
 import json
+import os
 import sys
 from collections import Counter
 from dataclasses import replace
@@ -789,5 +790,6 @@ def transcribe_command(
 
 
 def main() -> None:
-    """Entry point of the `maalem` script."""
+    """Entry point of the `maalem` script; what it writes (database, voices, certificates) is private."""
+    os.umask(0o077)
     cli()

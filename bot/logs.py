@@ -9,6 +9,10 @@ _TOKEN = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 _GRAPH_TOKEN = re.compile(r"\bEAA[A-Za-z0-9]{20,}")
 """Meta access tokens (WhatsApp Cloud API) start with EAA."""
 _PHONE = re.compile(r"(?<![\w.])\+?\d[\d ]{6,}(\d{2})(?![\w.])")
+_SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\n|$)", re.DOTALL)
+"""SQLAlchemy's echo of a failed statement's values (names, phone numbers, answers)."""
+_KEY_DETAIL = re.compile(r"(Key \([^)]*\)=\().*?(\) )")
+"""PostgreSQL's `DETAIL: Key (column)=(value) already exists.`"""
 
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
@@ -17,30 +21,30 @@ def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
         if secret:
             text = text.replace(secret, "********")
     text = _GRAPH_TOKEN.sub("********", _TOKEN.sub("********", text))
+    text = _KEY_DETAIL.sub(r"\1…\2", _SQL_PARAMETERS.sub("[parameters hidden]", text))
     return _PHONE.sub(lambda m: "…" + m.group(1), text)
 
 
-class RedactingFilter(logging.Filter):
-    """Applies `redact` to every record's final message."""
+class RedactingFormatter(logging.Formatter):
+    """Applies `redact` to the whole formatted record: message, traceback and stack."""
 
-    def __init__(self, secrets: tuple[str, ...] = ()) -> None:
-        super().__init__()
+    def __init__(self, fmt: str, secrets: tuple[str, ...] = ()) -> None:
+        super().__init__(fmt)
         self.secrets = secrets
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite the message in place; never drops a record."""
-        message = record.getMessage()
-        cleaned = redact(message, self.secrets)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+    def format(self, record: logging.LogRecord) -> str:
+        """The standard line, with its exception text, redacted."""
+        return redact(super().format(record), self.secrets)
 
 
 def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
-    """Log to stderr through the redacting filter; quiet the HTTP libraries that print URLs."""
+    """Log to stderr through the redacting formatter; quiet the HTTP libraries that print URLs.
+
+    Uvicorn (started with `log_config=None`) and the scheduler log through the root logger, so their
+    messages and tracebacks are redacted too.
+    """
     handler = logging.StreamHandler()
-    handler.addFilter(RedactingFilter(secrets))
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -150,3 +152,32 @@ def test_eval_speech_names_the_broken_line(settings: Settings, tmp_path: Path) -
     result = runner.invoke(cli, ["eval", "speech", str(tsv)])
     assert result.exit_code == 1
     assert f"{tsv}:1: expected file, language and text" in result.output
+
+
+def test_what_maalem_writes_is_private_to_its_user(settings: Settings, tmp_path: Path) -> None:
+    """The database, the voice notes and the data folder are not readable by other users of the server."""
+    samples, rate = EspeakSpeaker(tmp_path / "tts").synthesize("Thank you very much.", "en")
+    note = tmp_path / "note.ogg"
+    note.write_bytes(encode_audio(samples, rate, "ogg"))
+    maalem = Path(sys.executable).parent / "maalem"
+    talk = LEARNER_TO_FIRST_CHECKPOINT + f"/voice {note}\n/quit\n"
+    done = subprocess.run(
+        [str(maalem), "chat"],
+        input=talk,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    data = tmp_path / "data"
+    written = [data, *data.rglob("*")]
+    assert any(p.name == "maalem.db" for p in written)
+    assert any(p.is_file() for p in (data / "audio").rglob("*"))
+    loose = {
+        str(p.relative_to(tmp_path)): oct(p.stat().st_mode & 0o777)
+        for p in written
+        if p.stat().st_mode & 0o077
+    }
+    assert loose == {}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from bot.cli import cli
-from bot.logs import RedactingFilter, redact
+from bot.logs import redact, setup_logging
 from bot.settings import Settings
 from lessons.language_guess import guess_language
 from lessons.languages import Lang
@@ -37,14 +39,49 @@ def test_defaults_run_offline(settings: Settings) -> None:
     assert settings.telegram_token is None and settings.whatsapp_token is None
 
 
-def test_logs_hide_tokens_and_phone_numbers(caplog: pytest.LogCaptureFixture) -> None:
-    logger = logging.getLogger("test.redact")
-    logger.addFilter(RedactingFilter((TOKEN,)))
-    with caplog.at_level(logging.INFO):
-        logger.info("GET https://api.telegram.org/file/bot%s/voice/file_1.oga from +212 612345678", TOKEN)
-    assert TOKEN not in caplog.text and "612345678" not in caplog.text
-    assert "…78" in caplog.text
+@pytest.fixture
+def app_logging() -> Iterator[None]:
+    """The app's own logging set-up, with pytest's handlers put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
+
+
+def test_logs_hide_tokens_and_phone_numbers(app_logging: None, capsys: pytest.CaptureFixture[str]) -> None:
+    setup_logging("INFO", (TOKEN,))
+    logging.getLogger("test.redact").info(
+        "GET https://api.telegram.org/file/bot%s/voice/file_1.oga from +212 612345678", TOKEN
+    )
+    err = capsys.readouterr().err
+    assert TOKEN not in err and "612345678" not in err
+    assert "…78" in err
     assert redact("update 12345 ok") == "update 12345 ok"
+
+
+@pytest.mark.parametrize("logger", ["uvicorn.error", "apscheduler.executors.default", "maalem"])
+def test_tracebacks_do_not_carry_personal_data(
+    app_logging: None, capsys: pytest.CaptureFixture[str], logger: str
+) -> None:
+    """A failed insert's traceback, on the web server's or scheduler's logger, keeps no personal data."""
+    setup_logging("INFO")
+    engine = sa.create_engine("sqlite://")  # parameters shown: the formatter must not rely on hide_parameters
+    with engine.begin() as db:
+        db.execute(sa.text("CREATE TABLE users (phone TEXT UNIQUE, name TEXT, answer TEXT)"))
+        row = {"phone": "+212612345678", "name": "Fatima Zahra", "answer": "le dos est plus petit"}
+        insert = sa.text("INSERT INTO users VALUES (:phone, :name, :answer)")
+        db.execute(insert, row)
+        try:
+            db.execute(insert, row)
+        except sa.exc.IntegrityError:
+            logging.getLogger(logger).exception("insert failed")
+    err = capsys.readouterr().err
+    assert "IntegrityError" in err and "insert failed" in err
+    for secret in ("612345678", "Fatima", "le dos"):
+        assert secret not in err
+    assert "[parameters hidden]" in err
+    detail = "DETAIL:  Key (phone)=(+212612345678) already exists."
+    assert redact(detail) == "DETAIL:  Key (phone)=(…) already exists."
 
 
 @pytest.mark.parametrize(
