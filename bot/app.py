@@ -125,6 +125,7 @@ def build_app(
         max_text_chars=settings.max_text_chars,
         fetchers=fetchers,
         transcriber=transcriber,
+        speaker=speaker,
     )
     service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
     service.flows.append(ProgressFlow(settings.data_dir, settings.public_base_url()))

@@ -69,6 +69,10 @@ class CachedSpeaker(ABC):
         return path
 
     @abstractmethod
+    def speaks(self, language: str) -> bool:
+        """Whether it has a voice for `language`."""
+
+    @abstractmethod
     def synthesize(self, text: str, language: str) -> tuple[Samples, int]:
         """Mono float32 samples saying `text`, and their rate; not cached."""
 
@@ -83,9 +87,13 @@ class EspeakSpeaker(CachedSpeaker):
         self.words_per_minute = words_per_minute
         self.timeout = timeout
 
+    def speaks(self, language: str) -> bool:
+        """French, Arabic, Darija (read as Arabic) and English."""
+        return language in ESPEAK_VOICES
+
     def synthesize(self, text: str, language: str) -> tuple[Samples, int]:
         """Run espeak-ng with the text on standard input (so no text is read as an option)."""
-        if language not in ESPEAK_VOICES:
+        if not self.speaks(language):
             raise UnsupportedLanguage(self.backend, language)
         with tempfile.TemporaryDirectory() as folder:
             out = Path(folder) / "speech.wav"
@@ -127,9 +135,13 @@ class PiperSpeaker(CachedSpeaker):
         self.language = self.model.config.espeak_voice.split("-")[0]
         super().__init__(cache_dir, voice_path.name)
 
+    def speaks(self, language: str) -> bool:
+        """The voice knows one language."""
+        return ESPEAK_VOICES.get(language, "").split("-")[0] == self.language
+
     def synthesize(self, text: str, language: str) -> tuple[Samples, int]:
-        """Speak with the voice, which knows one language."""
-        if ESPEAK_VOICES.get(language, "").split("-")[0] != self.language:
+        """Speak with the voice."""
+        if not self.speaks(language):
             raise UnsupportedLanguage(f"{self.backend} voice {self.voice}", language)
         chunks = [chunk.audio_float_array for chunk in self.model.synthesize(text)]
         return np.concatenate(chunks).astype(np.float32), self.model.config.sample_rate
@@ -158,6 +170,10 @@ class GTTSSpeaker(CachedSpeaker):
             with self._count:
                 self.fallbacks += 1
             return self.fallback.speak(text, language)
+
+    def speaks(self, language: str) -> bool:
+        """Google's languages, and the fallback's."""
+        return language in GTTS_LANGUAGES or self.fallback.speaks(language)
 
     def synthesize(self, text: str, language: str) -> tuple[Samples, int]:
         """Fetch MP3 speech from Google (bounded in time; gTTS itself has no timeout) and decode it."""

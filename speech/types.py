@@ -61,3 +61,7 @@ class Speaker(Protocol):
     def speak(self, text: str, language: str) -> Path:
         """Return the path of an OGG/Opus file saying `text`."""
         ...
+
+    def speaks(self, language: str) -> bool:
+        """Whether it has a voice for `language` (Tamazight has none today)."""
+        ...

@@ -88,7 +88,11 @@ def learner_routes(onboarding: Onboarding, journey: Journey, voice: VoiceAnswers
 
 
 def _spoken(turn: Turn, arg: str) -> None:
-    """`/spoken`: feedback read aloud, or no longer."""
+    """`/spoken`: feedback read aloud, or no longer; said plainly when there is no voice in the language."""
+    speaker = turn.tools.speaker
+    if not turn.user.spoken_feedback and (speaker is None or not speaker.speaks(turn.lang.value)):
+        turn.say("spoken.unavailable")
+        return
     turn.user.spoken_feedback = not turn.user.spoken_feedback
     turn.say("spoken.on" if turn.user.spoken_feedback else "spoken.off")
 

@@ -22,7 +22,7 @@ from lessons.i18n import Catalog
 from lessons.languages import Lang
 from lessons.messages import Incoming, MediaFetcher, Outgoing
 from progress.notify import Notifier
-from speech.types import Transcriber
+from speech.types import Speaker, Transcriber
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ class Service:
         max_text_chars: int = 2000,
         fetchers: Mapping[str, MediaFetcher] | None = None,
         transcriber: Transcriber | None = None,
+        speaker: Speaker | None = None,
     ) -> None:
         self.assessor = assessor
         self.fetchers = dict(fetchers or {})
@@ -58,6 +59,7 @@ class Service:
             max_text_chars,
             self.fetchers,
             transcriber,
+            speaker,
         )
         journey = Journey(assessor)
         routes = learner_routes(Onboarding(library, catalog), journey, VoiceAnswers(journey))

@@ -21,7 +21,7 @@ from lessons.tutor import Button, Position, Reply
 from progress.models import Answer, Enrolment, ReviewItem, User
 from progress.notify import Notifier, language_of
 from speech.audio import AudioError
-from speech.types import Transcriber, Transcript
+from speech.types import Speaker, Transcriber, Transcript
 
 VOICE_KINDS = frozenset({"voice", "audio", "video_note"})
 EXPECTED_ERRORS: tuple[type[Exception], ...] = (MediaTooLarge, AudioError)
@@ -64,6 +64,8 @@ class Tools:
     fetchers: Mapping[str, MediaFetcher]
     """By channel; a channel adds its own when it is built."""
     transcriber: Transcriber | None
+    speaker: Speaker | None
+    """Reads replies aloud for learners who asked (`/spoken`); None when none is configured."""
 
 
 @dataclass

@@ -17,6 +17,7 @@ from bot.settings import Settings
 from lessons.i18n import RLM
 from lessons.languages import Lang
 from progress.models import Answer, ChannelIdentity, Consent, InboundMessage, ReviewItem, StepProgress, User
+from speech.tts import EspeakSpeaker
 from tests.integration.journeys import onboard, right_answer, to_checkpoint
 
 
@@ -276,3 +277,27 @@ async def test_language_can_be_changed(app: App, learner: MemoryUser) -> None:
     await learner.say("/language")
     [done] = await learner.press("lang:ar")
     assert done.rtl and done.lang == "ar"
+
+
+@pytest.mark.parametrize(
+    ("lang", "voiced"), [(Lang.FRENCH, True), (Lang.DARIJA, True), (Lang.TAMAZIGHT, False)]
+)
+async def test_spoken_feedback_is_promised_only_in_a_language_with_a_voice(
+    settings: Settings, memory: MemorySender, tmp_path: Path, lang: Lang, voiced: bool
+) -> None:
+    app = build_app(settings, senders={CHANNEL: memory}, speaker=EspeakSpeaker(tmp_path / "tts"))
+    try:
+        learner = MemoryUser(app, memory, "learner-1")
+        await onboard(learner, lang=lang)
+        [reply] = await learner.say("/spoken")
+        assert reply.text == app.catalog.t(lang, "spoken.on" if voiced else "spoken.unavailable")
+        with app.sessions() as session:
+            assert session.scalars(select(User.spoken_feedback)).one() is voiced
+    finally:
+        app.close()
+
+
+async def test_without_a_speaker_spoken_feedback_is_not_promised(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    [reply] = await learner.say("/spoken")
+    assert reply.text == app.catalog.t(Lang.FRENCH, "spoken.unavailable")
