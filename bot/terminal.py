@@ -98,6 +98,34 @@ class TerminalChat:
         await self.app.service.handle(self.incoming(line))
         await self.app.outbox.flush(CHANNEL)
 
+    def at_step(self, index: int) -> bool:
+        """Whether this user's current lesson is still at step `index` (an answer did not move them on)."""
+        from sqlalchemy import select
+
+        from progress.models import ChannelIdentity, Enrolment, User
+
+        query = (
+            select(Enrolment.step_index, Enrolment.lesson_done)
+            .join(User, (User.id == Enrolment.user_id) & (User.current_course_id == Enrolment.course_id))
+            .join(ChannelIdentity, ChannelIdentity.user_id == User.id)
+            .where(ChannelIdentity.channel == CHANNEL, ChannelIdentity.external_id == self.user)
+        )
+        with self.app.sessions() as session:
+            row = session.execute(query).first()
+        return row is not None and row.step_index == index and not row.lesson_done
+
+    async def speak(self, text: str, language: Lang) -> bool:
+        """Send `text` as a voice note made with espeak-ng (the demo's spoken answer); False without it."""
+        from speech.tts import EspeakSpeaker, UnsupportedLanguage
+
+        try:
+            note = EspeakSpeaker(self.app.settings.data_dir / "demo-voice").speak(text, language.value)
+        except (OSError, UnsupportedLanguage):
+            return False
+        self.sender.out.write(f"you    › [voice note: «{text}»]\n")
+        await self.say(f"/voice {note}")
+        return True
+
     async def press(self, action: str) -> None:
         """Press the button whose data is `action` (the demo's scripted learner)."""
         number = next(i for i, c in enumerate(self.sender.choices, 1) if c.data == action)
@@ -118,7 +146,11 @@ async def chat(app: App, lines: Iterable[str], sender: TerminalSender, user: str
 
 
 async def demo(app: App, sender: TerminalSender, language: Lang = Lang.FRENCH) -> None:
-    """A scripted learner: onboards, takes a lesson, answers a checkpoint wrong then right."""
+    """A scripted learner: onboards, takes a lesson, answers a checkpoint wrong, then right by voice.
+
+    The voice note is made with espeak-ng and transcribed by the configured model; when it is not heard as
+    a passing answer (or there is no espeak-ng), the learner types the answer.
+    """
     session = TerminalChat(app, sender, f"demo-{uuid.uuid4().hex[:6]}")
     greeting = {Lang.FRENCH: "Bonjour", Lang.ENGLISH: "Hello", Lang.DARIJA: "سلام", Lang.ARABIC: "مرحبا"}
     await session.say(greeting.get(language, "Salam"), echo=True)
@@ -134,7 +166,7 @@ async def demo(app: App, sender: TerminalSender, language: Lang = Lang.FRENCH) -
         await session.press("cooperative:skip")
     await session.press(f"course:{course.id}")
     lesson = course.lessons[0]
-    for step in lesson.steps:
+    for index, step in enumerate(lesson.steps):
         if step.checkpoint is None:
             await session.press("next")
             continue
@@ -144,7 +176,8 @@ async def demo(app: App, sender: TerminalSender, language: Lang = Lang.FRENCH) -
             kp.phrasings.get(language, next(iter(kp.phrasings.values())))[0]
             for kp in step.checkpoint.key_points
         )
-        await session.say(right, echo=True)
+        if not await session.speak(right, language) or session.at_step(index):
+            await session.say(right, echo=True)
 
 
 def is_tty(stream: TextIO = sys.stdout) -> bool:

@@ -81,6 +81,7 @@ def test_demo_completes_a_lesson_with_both_feedback_paths(settings: Settings) ->
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
     assert "Essaie encore" in result.output  # the wrong answer gets a hint
+    assert "[voice note: «" in result.output  # then a spoken answer, transcribed by the default model
     assert "✅" in result.output  # the right one passes
     assert "Leçon terminée" in result.output
 
