@@ -45,6 +45,8 @@ class VoiceAnswers:
             return
         transcript = turn.transcribe(path)
         if transcript is None:
+            if turn.failed:  # the model kept failing: a person listens instead
+                turn.to_person(answer, "voice_failed")
             return
         answer.transcript = transcript.text
         answer.transcript_confidence = transcript.confidence

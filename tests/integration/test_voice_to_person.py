@@ -7,14 +7,24 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bot.memory import MemorySender, MemoryUser
+from bot.app import App, build_app
+from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
+from bot.terminal import LocalFileFetcher
 from bot.web import create_web_app
 from lessons.i18n import Catalog
 from lessons.languages import Lang
-from progress.models import Answer, ReviewItem
+from progress.models import Answer, InboundMessage, ReviewItem
 from progress.web import progress_parts
-from tests.integration.dashboard_world import add_trainers, login, onboard_in, voice_note, world_app
+from speech.types import Transcript
+from tests.integration.dashboard_world import (
+    ScriptedTranscriber,
+    add_trainers,
+    login,
+    onboard_in,
+    voice_note,
+    world_app,
+)
 from tests.integration.journeys import to_checkpoint
 
 
@@ -49,3 +59,48 @@ async def test_a_tamazight_voice_answer_is_kept_for_a_person_who_can_play_it(
             assert audio.status_code == 200 and audio.content.startswith(b"OggS")
     finally:
         app.close()
+
+
+class BrokenTranscriber(ScriptedTranscriber):
+    """A speech model that fails on every note (out of memory, a corrupt model file)."""
+
+    def transcribe(
+        self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()
+    ) -> Transcript:
+        """Never a transcript."""
+        raise RuntimeError("model crashed")
+
+
+async def test_a_note_the_model_keeps_failing_on_gets_one_apology_and_a_person(
+    settings: Settings, memory: MemorySender, tmp_path: Path
+) -> None:
+    app = build_app(
+        settings,
+        transcriber=BrokenTranscriber(""),
+        senders={CHANNEL: memory},
+        fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
+    )
+    try:
+        learner = MemoryUser(app, memory, "fes")
+        await onboard_in(learner, Lang.FRENCH, "fes-meknes", "FES-ZEL-01")
+        await to_checkpoint(learner, app.library.courses["zellige"])
+        replies = await learner.voice(str(voice_note(tmp_path / "note.ogg")))
+        assert [r.text for r in replies] == [Catalog().t(Lang.FRENCH, "voice.failed")]
+        assert await app.service.resume() == []  # given up, not retried at every start
+        with app.sessions() as session:
+            item, answer = session.execute(select(ReviewItem, Answer).join(Answer)).tuples().one()
+            assert (item.reason, item.status, answer.passed) == ("voice_failed", "open", None)
+            assert answer.audio_path and Path(answer.audio_path).read_bytes().startswith(b"OggS")
+            last = select(InboundMessage.status).order_by(InboundMessage.id.desc()).limit(1)
+            assert session.scalar(last) == "failed"
+    finally:
+        app.close()
+
+
+async def test_a_voice_note_before_consent_is_not_kept(app: App, learner: MemoryUser, tmp_path: Path) -> None:
+    await learner.say("Bonjour")
+    replies = await learner.voice(str(voice_note(tmp_path / "note.ogg")))
+    assert replies[-1].choices and replies[-1].choices[0].data.startswith("lang:")  # asked to go on choosing
+    assert not (app.settings.data_dir / "audio").exists()
+    with app.sessions() as session:
+        assert session.scalars(select(Answer)).all() == []
