@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +16,7 @@ from bot.terminal import LocalFileFetcher
 from bot.web import create_web_app
 from lessons.i18n import Catalog
 from lessons.languages import Lang
+from lessons.messages import IncomingMedia
 from progress.models import Answer, InboundMessage, ReviewItem
 from progress.web import progress_parts
 from speech.types import Transcript
@@ -25,7 +28,7 @@ from tests.integration.dashboard_world import (
     voice_note,
     world_app,
 )
-from tests.integration.journeys import to_checkpoint
+from tests.integration.journeys import right_answer, to_checkpoint
 
 
 async def test_a_tamazight_voice_answer_is_kept_for_a_person_who_can_play_it(
@@ -104,3 +107,46 @@ async def test_a_voice_note_before_consent_is_not_kept(app: App, learner: Memory
     assert not (app.settings.data_dir / "audio").exists()
     with app.sessions() as session:
         assert session.scalars(select(Answer)).all() == []
+
+
+class SlowTranscriber(ScriptedTranscriber):
+    """A model that takes its time (a long note on a busy server)."""
+
+    def transcribe(
+        self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()
+    ) -> Transcript:
+        """The scripted text, half a second later."""
+        time.sleep(0.5)
+        return super().transcribe(audio, language=language, glossary=glossary)
+
+
+async def test_two_answers_from_one_learner_are_handled_in_the_order_sent(
+    settings: Settings, memory: MemorySender, tmp_path: Path
+) -> None:
+    """A voice note still being transcribed, then a typed answer: graded, and answered, in that order."""
+    app = build_app(
+        settings,
+        transcriber=SlowTranscriber("je ne sais pas"),
+        senders={CHANNEL: memory},
+        fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
+    )
+    try:
+        learner = MemoryUser(app, memory, "fes")
+        await onboard_in(learner, Lang.FRENCH, "fes-meknes", "FES-ZEL-01")
+        course = app.library.courses["zellige"]
+        await to_checkpoint(learner, course)
+        _, right = right_answer(course, 0, Lang.FRENCH)
+        note = learner.message("media", media=IncomingMedia("voice", str(voice_note(tmp_path / "note.ogg"))))
+        before = len(learner.inbox)
+        await asyncio.gather(app.service.handle(note), app.service.handle(learner.message("text", right)))
+        await app.outbox.flush(CHANNEL)
+        with app.sessions() as session:
+            answers = session.execute(select(Answer.audio_path, Answer.passed).order_by(Answer.id)).all()
+        assert [(bool(audio), passed) for audio, passed in answers] == [(True, False), (False, True)]
+        texts = [m.text for m in learner.inbox[before:]]
+        heard = Catalog().t(Lang.FRENCH, "voice.heard", {"text": "je ne sais pas"})
+        assert texts[0] == heard and texts.index(heard) < next(
+            i for i, t in enumerate(texts) if t.startswith("✅")
+        )
+    finally:
+        app.close()
