@@ -150,3 +150,29 @@ async def test_two_answers_from_one_learner_are_handled_in_the_order_sent(
         )
     finally:
         app.close()
+
+
+async def test_forgetting_a_learner_removes_their_voice_notes_and_what_was_made_of_them(
+    settings: Settings, memory: MemorySender, tmp_path: Path
+) -> None:
+    app = build_app(
+        settings,
+        transcriber=ScriptedTranscriber("je ne sais pas"),
+        senders={CHANNEL: memory},
+        fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
+    )
+    try:
+        learner = MemoryUser(app, memory, "fes")
+        await onboard_in(learner, Lang.FRENCH, "fes-meknes", "FES-ZEL-01")
+        await to_checkpoint(learner, app.library.courses["zellige"])
+        await learner.voice(str(voice_note(tmp_path / "note.ogg")))
+        audio = [p for p in (settings.data_dir / "audio").rglob("*") if p.is_file()]
+        assert audio
+        await learner.say("/forget")
+        await learner.press("forget:yes")
+        assert [p for p in (settings.data_dir / "audio").rglob("*") if p.is_file()] == []
+        with app.sessions() as session:
+            assert session.scalars(select(Answer)).all() == []
+            assert session.scalars(select(ReviewItem)).all() == []
+    finally:
+        app.close()
