@@ -6,6 +6,7 @@ import asyncio
 import itertools
 import shutil
 import sys
+import textwrap
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ if TYPE_CHECKING:  # the app loads only when a terminal chat starts (`maalem --h
     from bot.app import App
 
 CHANNEL = "terminal"
+INDENT = " " * len("maalem › ")
 
 
 @dataclass
@@ -33,25 +35,30 @@ class TerminalSender:
     """Reorder right-to-left lines for terminals that do not (on when writing to a TTY)."""
     choices: list[Choice] = field(default_factory=list)
 
-    def _line(self, line: str, rtl: bool) -> str:
+    def _lines(self, line: str, rtl: bool) -> list[str]:
+        """A logical line as printed: right-to-left text wrapped first, then each row in display order."""
         if not (self.bidi and rtl):
-            return line
-        visual = without_bidi_marks(str(get_display(line)))
-        width = shutil.get_terminal_size((80, 24)).columns
-        return visual.rjust(width - 2)
+            return [line]
+        width = shutil.get_terminal_size((80, 24)).columns - len(INDENT)
+        rows = textwrap.wrap(without_bidi_marks(line), max(width, 20)) or [""]
+        return [str(get_display(row)) for row in rows]
+
+    def _label(self, label: str, rtl: bool) -> str:
+        """A button label in display order (labels are short: never wrapped)."""
+        return str(get_display(without_bidi_marks(label))) if self.bidi and rtl else label
 
     async def send(self, message: Outgoing) -> None:
         """Print one message."""
-        lines = [self._line(line, message.rtl) for line in message.text.split("\n")]
-        self.out.write("maalem › " + "\n         ".join(lines) + "\n")
+        lines = [row for line in message.text.split("\n") for row in self._lines(line, message.rtl)]
+        self.out.write("maalem › " + f"\n{INDENT}".join(lines) + "\n")
         if message.media:
-            self.out.write(f"         [{message.media_kind}: {message.media}]\n")
+            self.out.write(f"{INDENT}[{message.media_kind}: {message.media}]\n")
         if message.voice:
-            self.out.write(f"         [voice: {message.voice}]\n")
+            self.out.write(f"{INDENT}[voice: {message.voice}]\n")
         if message.choices:
             self.choices = list(message.choices)
-            labels = (f"[{i}] {self._line(c.label, message.rtl)}" for i, c in enumerate(message.choices, 1))
-            self.out.write("         " + "   ".join(labels) + "\n")
+            labels = [f"[{i}] {self._label(c.label, message.rtl)}" for i, c in enumerate(message.choices, 1)]
+            self.out.write(INDENT + "   ".join(labels) + "\n")
         self.out.flush()
 
 

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 
 import pytest
 import yaml
+from bidi import get_display
 from typer.testing import CliRunner
 
 from bot.cli import cli
 from bot.settings import Settings
+from lessons.i18n import Catalog, without_bidi_marks
+from lessons.languages import Lang
 from speech.audio import encode_audio
 from speech.tts import EspeakSpeaker
 from tests.conftest import CONTENT
@@ -182,3 +190,35 @@ def test_what_maalem_writes_is_private_to_its_user(settings: Settings, tmp_path:
         if p.stat().st_mode & 0o077
     }
     assert loose == {}
+
+
+def test_right_to_left_replies_read_correctly_in_a_real_terminal(settings: Settings, tmp_path: Path) -> None:
+    """In a 40-column pseudo-terminal: Darija wrapped by words, each row in display order, none padded."""
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    chat = subprocess.Popen(
+        [str(Path(sys.executable).parent / "maalem"), "chat"],
+        stdin=subprocess.PIPE,
+        stdout=slave,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "40"},
+    )
+    os.close(slave)
+    assert chat.stdin is not None
+    chat.stdin.write("سلام\n/quit\n".encode())
+    chat.stdin.close()
+    output = b""
+    with contextlib.suppress(OSError):  # the terminal closes when the chat ends
+        while chunk := os.read(master, 65536):
+            output += chunk
+    os.close(master)
+    assert chat.wait(timeout=120) == 0
+    rows = [row.removeprefix("maalem › ") for row in output.decode().replace("\r", "").splitlines()]
+    arabic = [row for row in rows if any("\u0600" <= ch <= "\u06ff" for ch in row) and "[1]" not in row]
+    assert arabic and all(len(row) <= 40 and not row.startswith(" " * 10) for row in arabic)
+    first = without_bidi_marks(Catalog().t(Lang.DARIJA, "welcome", {"language": "x"})).split("\n")[0]
+    shown = [str(get_display(row.strip())) for row in arabic]
+    print(first)
+    print(shown)
+    assert " ".join(shown).startswith(" ".join(first.split()[:3]))  # rows read back in logical order
