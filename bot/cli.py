@@ -411,7 +411,7 @@ def restore_command(
 def chat_command(
     user: Annotated[str, typer.Option(help="who you are in this chat")] = "terminal-user",
 ) -> None:
-    """Talk to Maalem in the terminal; numbers press buttons, `/voice PATH` sends a voice note."""
+    """Talk to Maalem in the terminal; numbers press buttons, `/voice`, `/photo`, `/video PATH` send files."""
     app, sender = terminal_app(settings())
     try:
         asyncio.run(chat(app, sys.stdin, sender, user))

@@ -17,13 +17,14 @@ from bidi import get_display
 
 from lessons.i18n import without_bidi_marks
 from lessons.languages import Lang
-from lessons.messages import Choice, Incoming, IncomingMedia, MediaTooLarge, Outgoing
+from lessons.messages import Choice, Incoming, IncomingMedia, MediaKind, MediaTooLarge, Outgoing
 
 if TYPE_CHECKING:  # the app loads only when a terminal chat starts (`maalem --help` stays quick)
     from bot.app import App
 
 CHANNEL = "terminal"
 INDENT = " " * len("maalem › ")
+MEDIA_COMMANDS: dict[str, MediaKind] = {"/voice": "voice", "/photo": "photo", "/video": "video"}
 
 
 @dataclass
@@ -64,7 +65,7 @@ class TerminalSender:
 
 @dataclass
 class LocalFileFetcher:
-    """Copies a local audio file (the terminal's `/voice PATH`) into the data folder."""
+    """Copies a local file (the terminal's `/voice`, `/photo` or `/video PATH`) into the data folder."""
 
     max_bytes: int
 
@@ -87,14 +88,17 @@ class TerminalChat:
         self._session = uuid.uuid4().hex[:8]
 
     def incoming(self, line: str) -> Incoming:
-        """A typed line as a message: a choice number presses that button; `/voice PATH` sends audio."""
+        """A typed line as a message: a choice number presses that button; `/voice`, `/photo` or `/video PATH`
+        sends that file as a voice note, a photo or a video (a master records a lesson's steps this way)."""
         text = line.strip()
         message_id = f"{self._session}-{next(self._ids)}"
         if text.isdigit() and 1 <= int(text) <= len(self.sender.choices):
             return Incoming(CHANNEL, self.user, message_id, "button", self.sender.choices[int(text) - 1].data)
-        path = Path(text.removeprefix("/voice ").strip()).expanduser()
-        if text.startswith("/voice ") and path.is_file():
-            media = IncomingMedia("voice", str(path.resolve()), size=path.stat().st_size)
+        command, _, rest = text.partition(" ")
+        path = Path(rest.strip()).expanduser()
+        kind = MEDIA_COMMANDS.get(command)
+        if kind and path.is_file():
+            media = IncomingMedia(kind, str(path.resolve()), size=path.stat().st_size)
             return Incoming(CHANNEL, self.user, message_id, "media", media=media)
         return Incoming(CHANNEL, self.user, message_id, "text", text)
 

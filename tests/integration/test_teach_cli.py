@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from bot.app import App
+from bot.app import App, build_app
 from bot.cli import cli
 from bot.memory import MemorySender, MemoryUser
 from bot.settings import Settings
+from bot.terminal import CHANNEL as TERMINAL
+from bot.terminal import LocalFileFetcher, TerminalChat, TerminalSender
 from lessons.languages import Lang
 from lessons.packs import pack_files, read_pack
+from progress.models import AuthoredStep
 from tests.integration.journeys import onboard
-from tests.integration.teaching import record_typed_lesson, said
+from tests.integration.teaching import PHOTO, STEP_ONE, STEP_TWO, VIDEO, invite, record_typed_lesson, said
 
 runner = CliRunner()
 
@@ -122,3 +127,34 @@ async def test_export_check_import_round_trip_keeps_every_byte_and_every_credit(
 def test_shipped_courses_export_too(settings: Settings, tmp_path: Path) -> None:
     maalem("content", "export", "zellige", str(tmp_path))
     assert "ok: course zellige" in maalem("content", "check", str(tmp_path / "zellige"))
+
+
+async def test_a_master_records_a_lesson_with_its_video_and_photo_in_maalem_chat(settings: Settings) -> None:
+    """`maalem chat`'s `/video PATH` and `/photo PATH`: a master can finish a lesson from the terminal."""
+    sender = TerminalSender(io.StringIO())
+    app = build_app(settings, senders={TERMINAL: sender}, fetchers={TERMINAL: LocalFileFetcher(50_000_000)})
+    try:
+        master = TerminalChat(app, sender, "master-1")
+        await master.say(f"/start {invite(app)}")
+        await master.say("/teach")
+        for action in ("teach:licence:CC-BY-SA-4.0", "teach:new", "teach:craft:zellige"):
+            await master.press(action)
+        await master.say("Star tiles of Fez")
+        await master.say("Cutting a star")
+        await master.say(f"/video {VIDEO}")
+        await master.say(STEP_ONE)
+        await master.press("teach:no")
+        await master.press("teach:step")
+        await master.say(f"/photo {PHOTO}")
+        await master.say(STEP_TWO)
+        await master.press("teach:no")
+        await master.press("teach:finish")
+        with app.sessions() as session:
+            steps = session.scalars(select(AuthoredStep).order_by(AuthoredStep.id)).all()
+        assert [(s.media_kind, Path(s.media_path).read_bytes()) for s in steps] == [
+            ("video", VIDEO.read_bytes()),
+            ("photo", PHOTO.read_bytes()),
+        ]
+        assert said(app, "teach.submitted", lesson="Cutting a star", steps=2) in sender.out.getvalue()
+    finally:
+        app.close()
