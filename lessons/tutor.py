@@ -176,6 +176,8 @@ class Tutor:
         if position.done:
             return Turn(position, (self._finished(position),))
         step = self._step(position)
+        if isinstance(event, AskPressed) and step.checkpoint is not None:
+            event = Repeat()  # "ask" is not offered at a checkpoint: the question again
         if isinstance(event, Repeat):
             return self._enter(replace(position, asking=False))
         if isinstance(event, AskPressed):
@@ -188,13 +190,13 @@ class Tutor:
         return self._leave(position, step)
 
     def unlocked(self, position: Position) -> set[str]:
-        """Lessons the learner may begin: the first, the current one, and the next once it is done."""
-        ids = {self.course.lessons[0].id}
-        if any(lesson.id == position.lesson_id for lesson in self.course.lessons):
-            ids.add(position.lesson_id)
-            following = self._following(position.lesson_id)
-            if position.done and following is not None:
-                ids.add(following.id)
+        """Lessons the learner may begin: the current one, and the next once it is done (its button)."""
+        if not any(lesson.id == position.lesson_id for lesson in self.course.lessons):
+            return set()
+        ids = {position.lesson_id}
+        following = self._following(position.lesson_id)
+        if position.done and following is not None:
+            ids.add(following.id)
         return ids
 
     def _lesson(self, position: Position) -> Lesson:
