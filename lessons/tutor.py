@@ -173,9 +173,13 @@ class Tutor:
             if event.lesson_id in self.unlocked(position):
                 return self._enter(Position(self.course.id, event.lesson_id))
             event = Repeat()  # a button never offered (a skip ahead, another course's): the step again
-        if position.done:
-            return Turn(position, (self._finished(position),))
         step = self._step(position)
+        if position.done:
+            if isinstance(event, Said) and event.assessment is not None and step.checkpoint is not None:
+                return self._answered_again(position, step, event.text, event.assessment)
+            return Turn(position, (self._finished(position),))
+        if isinstance(event, AskPressed) and step.checkpoint is not None:
+            event = Repeat()  # "ask" is not offered at a checkpoint: the question again
         if isinstance(event, Repeat):
             return self._enter(replace(position, asking=False))
         if isinstance(event, AskPressed):
@@ -188,13 +192,13 @@ class Tutor:
         return self._leave(position, step)
 
     def unlocked(self, position: Position) -> set[str]:
-        """Lessons the learner may begin: the first, the current one, and the next once it is done."""
-        ids = {self.course.lessons[0].id}
-        if any(lesson.id == position.lesson_id for lesson in self.course.lessons):
-            ids.add(position.lesson_id)
-            following = self._following(position.lesson_id)
-            if position.done and following is not None:
-                ids.add(following.id)
+        """Lessons the learner may begin: the current one, and the next once it is done (its button)."""
+        if not any(lesson.id == position.lesson_id for lesson in self.course.lessons):
+            return set()
+        ids = {position.lesson_id}
+        following = self._following(position.lesson_id)
+        if position.done and following is not None:
+            ids.add(following.id)
         return ids
 
     def _lesson(self, position: Position) -> Lesson:
@@ -232,29 +236,15 @@ class Tutor:
         if step.checkpoint is None or event.assessment is None:
             return Turn(position, (Reply(Msg("step.use_buttons"), (NEXT, REPEAT, ASK)),))
         assessment = event.assessment
-        checkpoint = step.checkpoint
-        right = ", ".join(
-            self._phrase(kp.phrasings) for kp in checkpoint.key_points if kp.id in assessment.met()
-        )
-        hints = "\n".join(
-            f"• {self.text(kp.hint)}" for kp in checkpoint.key_points if kp.id in assessment.missing()
-        )
         attempts = position.attempts + 1
         if assessment.needs_review or (not assessment.passed and attempts >= MAX_ATTEMPTS):
             key = "checkpoint.review" if assessment.needs_review else "checkpoint.after_tries"
             record = AnswerGiven(position.lesson_id, step.id, event.text, assessment, review=True)
-            reply = Reply(Msg(key, {"hints": hints}), speak=True)
-            turn = self._leave(replace(position, attempts=attempts), step)
+            reply = Reply(Msg(key, {"hints": self._hints(step, assessment)}), speak=True)
+            turn = self._leave(replace(position, attempts=attempts), step, passed=False)
             return replace(turn, replies=(reply, *turn.replies), effects=(record, *turn.effects))
         record = AnswerGiven(position.lesson_id, step.id, event.text, assessment, review=False)
-        if assessment.feedback:
-            feedback = Msg("feedback.generated", {"text": assessment.feedback})
-        elif assessment.passed:
-            feedback = Msg("feedback.pass", {"right": right})
-        elif right:
-            feedback = Msg("feedback.partial", {"right": right, "hints": hints})
-        else:
-            feedback = Msg("feedback.none", {"hints": hints})
+        feedback = self._feedback(step, assessment)
         if assessment.passed:
             turn = self._leave(position, step)
             reply = Reply(feedback, speak=True)
@@ -262,13 +252,42 @@ class Tutor:
         retry = Reply(feedback, (REPEAT,), speak=True)
         return Turn(replace(position, attempts=attempts), (retry,), (record,))
 
+    def _answered_again(self, position: Position, step: Step, text: str, assessment: Assessment) -> Turn:
+        """A new answer at the last checkpoint, once left for a person: graded, and passed if it passes."""
+        record = AnswerGiven(position.lesson_id, step.id, text, assessment, review=False)
+        feedback = Reply(self._feedback(step, assessment), speak=True)
+        effects: tuple[Effect, ...] = (record,)
+        if assessment.passed:
+            effects = (record, StepDone(position.lesson_id, step.id))
+            if self._following(position.lesson_id) is None:
+                effects = (*effects, CourseDone())
+        return Turn(position, (feedback, self._finished(position)), effects)
+
+    def _hints(self, step: Step, assessment: Assessment) -> str:
+        key_points = step.checkpoint.key_points if step.checkpoint else ()
+        return "\n".join(f"• {self.text(kp.hint)}" for kp in key_points if kp.id in assessment.missing())
+
+    def _feedback(self, step: Step, assessment: Assessment) -> Msg:
+        """What the learner is told about a graded answer that stays with the machine."""
+        key_points = step.checkpoint.key_points if step.checkpoint else ()
+        right = ", ".join(self._phrase(kp.phrasings) for kp in key_points if kp.id in assessment.met())
+        hints = self._hints(step, assessment)
+        if assessment.feedback:
+            return Msg("feedback.generated", {"text": assessment.feedback})
+        if assessment.passed:
+            return Msg("feedback.pass", {"right": right})
+        if right:
+            return Msg("feedback.partial", {"right": right, "hints": hints})
+        return Msg("feedback.none", {"hints": hints})
+
     def _phrase(self, phrasings: Mapping[Lang, list[str]]) -> str:
         return pick({lang: items[0] for lang, items in phrasings.items()}, self.lang)[0]
 
-    def _leave(self, position: Position, step: Step) -> Turn:
-        """Leaving a step records it; past the last step the lesson (and maybe the course) is done."""
+    def _leave(self, position: Position, step: Step, *, passed: bool = True) -> Turn:
+        """Leaving a step records it done, unless its checkpoint was not passed (left for a person); past the
+        last step the lesson (and maybe the course) is done."""
         lesson = self._lesson(position)
-        done: list[Effect] = [StepDone(lesson.id, step.id)]
+        done: list[Effect] = [StepDone(lesson.id, step.id)] if passed else []
         if position.step + 1 < len(lesson.steps):
             turn = self._enter(Position(self.course.id, lesson.id, position.step + 1))
             return replace(turn, effects=(*done, *turn.effects))

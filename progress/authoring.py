@@ -27,6 +27,7 @@ from lessons.drafting import Drafter
 from lessons.languages import REQUIRED, Lang
 from lessons.packs import Shelf, media_suffix
 from lessons.teach import TaughtStep, TeachState
+from progress.learners import Scope, find_learner
 from progress.models import (
     Answer,
     AuthoredCourse,
@@ -568,14 +569,15 @@ def steps_by(library: Library, author_id: str) -> set[tuple[str, str, str]]:
     }
 
 
-def latest_answers(session: Session, library: Library, author_id: str, limit: int = 5) -> list[Answer]:
-    """The newest answers to this author's checkpoints."""
-    mine = steps_by(library, author_id)
+def latest_answers(session: Session, library: Library, user: User, limit: int = 5) -> list[Answer]:
+    """The newest answers to this person's checkpoints from learners inside their scope."""
+    mine = steps_by(library, user.author_id) if user.author_id else set()
     courses = {c for c, _, _ in mine}
     found: list[Answer] = []
     query = (
         select(Answer)
-        .where(Answer.course_id.in_(courses))
+        .join(User, User.id == Answer.user_id)
+        .where(Answer.course_id.in_(courses), Scope.of(user, library).where())
         .order_by(Answer.created_at.desc(), Answer.id.desc())
     )
     for answer in session.scalars(query.execution_options(yield_per=50)):
@@ -586,10 +588,9 @@ def latest_answers(session: Session, library: Library, author_id: str, limit: in
     return found
 
 
-def may_hear(user: User, answer: Answer, library: Library) -> bool:
-    """Masters hear answers to their own steps; trainers and admins any."""
-    if user.role in {Role.TRAINER, Role.ADMIN}:
-        return True
-    return bool(user.author_id) and (answer.course_id, answer.lesson_id, answer.step_id) in steps_by(
+def may_hear(session: Session, user: User, answer: Answer, library: Library) -> bool:
+    """Whether `/answers` lists this answer to this person: their own step, a learner in their scope."""
+    own = bool(user.author_id) and (answer.course_id, answer.lesson_id, answer.step_id) in steps_by(
         library, user.author_id or ""
     )
+    return own and find_learner(session, Scope.of(user, library), answer.user_id) is not None

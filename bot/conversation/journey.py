@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Select, select, update
+
 from bot.conversation.turn import Turn
 from lessons.assessment import Assessment, Assessor, InlineAssessor
 from lessons.course import Course
@@ -24,7 +26,7 @@ from lessons.tutor import (
 )
 from progress.certificates import award_if_earned
 from progress.db import insert_new
-from progress.models import Answer, Base, Enrolment, Question, StepProgress, utcnow
+from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
 
 _STEP_DONE = insert_new(
     Base.metadata.tables[StepProgress.__tablename__],
@@ -75,11 +77,13 @@ class Journey:
             return
         course, position, _ = found
         tutor = Tutor(course, turn.lang)
-        if position.asking or not tutor.awaiting_answer(position):
+        step = course.lesson(position.lesson_id).steps[position.step]
+        again = position.done and _with_a_person(turn, course.id, position.lesson_id, step.id)
+        if position.asking or not (tutor.awaiting_answer(position) or again):
             self.event(turn, Said(text))
             return
-        checkpoint = course.lesson(position.lesson_id).steps[position.step].checkpoint
-        assert checkpoint is not None  # awaiting_answer says so
+        checkpoint = step.checkpoint
+        assert checkpoint is not None  # awaiting_answer or an open review says so
         assessor, lang = self.assessor, turn.lang
         if isinstance(assessor, InlineAssessor):
             assessment: object = assessor.assess_now(checkpoint, text, lang)
@@ -149,6 +153,30 @@ class Journey:
         answer.confidence = assessment.confidence
         if effect.review:
             turn.to_person(answer, "uncertain" if assessment.needs_review else "repeated_failure")
+        elif assessment.passed:  # a better answer meanwhile: no person need look at the earlier ones
+            at = _answers_at(turn.user.id, course.id, effect.lesson_id, effect.step_id)
+            turn.session.execute(
+                update(ReviewItem)
+                .where(ReviewItem.status == "open", ReviewItem.answer_id.in_(at))
+                .values(status="superseded", decided_at=utcnow())
+            )
+
+
+def _answers_at(user_id: int, course_id: str, lesson_id: str, step_id: str) -> Select[tuple[int]]:
+    """A learner's answers at one checkpoint."""
+    return select(Answer.id).where(
+        Answer.user_id == user_id,
+        Answer.course_id == course_id,
+        Answer.lesson_id == lesson_id,
+        Answer.step_id == step_id,
+    )
+
+
+def _with_a_person(turn: Turn, course_id: str, lesson_id: str, step_id: str) -> bool:
+    """Whether an answer of this learner at this checkpoint waits for a person."""
+    at = _answers_at(turn.user.id, course_id, lesson_id, step_id)
+    waiting = select(ReviewItem.id).where(ReviewItem.status == "open", ReviewItem.answer_id.in_(at))
+    return turn.session.scalar(waiting.limit(1)) is not None
 
 
 def assessment_json(assessment: Assessment) -> dict[str, Any]:

@@ -115,9 +115,12 @@ class Onboarding:
         elif user.stage == "cooperative" and message.kind == "text" and message.text.strip():
             code = message.text.strip().upper()
             coop = self.library.cooperatives.get(code)
+            skip = self._choices(turn.lang, ("cooperative:skip",))
             if coop is None:
-                skip = self._choices(turn.lang, ("cooperative:skip",))
                 turn.say("cooperative.unknown", {"code": message.text.strip()[:40]}, skip)
+                return
+            if coop.region != user.region_code:  # joining would put the learner in another region's scope
+                turn.say("cooperative.other_region", {"name": coop.name}, skip)
                 return
             user.cooperative_code = code
             turn.say("cooperative.joined", {"name": coop.name})

@@ -258,7 +258,7 @@ class TeachFlow:
         return params
 
     def _list_answers(self, turn: Turn) -> None:
-        answers = latest_answers(turn.session, turn.tools.library, turn.user.author_id or "", ANSWERS_SHOWN)
+        answers = latest_answers(turn.session, turn.tools.library, turn.user, ANSWERS_SHOWN)
         if not answers:
             turn.say("answers.none")
             return
@@ -287,8 +287,8 @@ class TeachFlow:
         if answer is None or action not in {"reply", "pass", "fail"}:
             turn.say("answers.gone")
             return
-        if not may_hear(turn.user, answer, turn.tools.library):
-            turn.say("answers.gone")
+        if not may_hear(turn.session, turn.user, answer, turn.tools.library):
+            turn.say("answers.not_offered")
             return
         learner = turn.session.get(User, answer.user_id)
         name = _name(learner, answer)

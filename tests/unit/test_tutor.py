@@ -135,14 +135,14 @@ AT_CHECKPOINT = Position("demo", "one", 1)
             Said("??", verdict(True, False, review=True)),
             Position("demo", "one", 1, attempts=0, done=True),
             ["checkpoint.review", "lesson.done"],
-            ["answer", StepDone("one", "s2"), LessonDone("one")],
+            ["answer", LessonDone("one")],  # left for a person: the step is not passed
         ),
         (
             Position("demo", "one", 1, attempts=MAX_ATTEMPTS - 1),
             Said("zzz", verdict(False, False)),
             Position("demo", "one", 1, done=True),
             ["checkpoint.after_tries", "lesson.done"],
-            ["answer", StepDone("one", "s2"), LessonDone("one")],
+            ["answer", LessonDone("one")],  # left for a person: the step is not passed
         ),
         (
             Position("demo", "two", 0),
@@ -208,6 +208,7 @@ def test_content_falls_back_when_a_language_is_missing() -> None:
         (AT_CHECKPOINT, "two"),  # not even from a checkpoint
         (Position("demo", "one", 0), "elsewhere"),  # another course's lesson, after switching course
         (Position("demo", "two", 0, done=True), "nowhere"),
+        (Position("demo", "two", 0), "one"),  # back to the first lesson: no button offers it
     ],
 )
 def test_a_lesson_never_offered_is_refused_and_nothing_changes(position: Position, lesson_id: str) -> None:
@@ -222,3 +223,21 @@ def test_the_next_lesson_opens_once_the_current_one_is_done() -> None:
     assert TUTOR.unlocked(done) == {"one", "two"}
     assert TUTOR.advance(done, Begin("two")).position == Position("demo", "two", 0)
     assert TUTOR.unlocked(Position("demo", "one", 1)) == {"one"}
+
+
+def test_ask_is_not_offered_at_a_checkpoint_so_pressing_it_shows_the_question_again() -> None:
+    turn = TUTOR.advance(AT_CHECKPOINT, AskPressed())
+    assert turn.position == AT_CHECKPOINT and turn.effects == ()
+    assert turn.replies == TUTOR.advance(AT_CHECKPOINT, Repeat()).replies
+
+
+@pytest.mark.parametrize(("passed", "done"), [(True, [StepDone("one", "s2")]), (False, [])])
+def test_a_new_answer_after_the_lesson_ended_on_a_review_is_graded(passed: bool, done: list[object]) -> None:
+    left = TUTOR.advance(AT_CHECKPOINT, Said("??", verdict(True, False, review=True))).position
+    turn = TUTOR.advance(left, Said("alpha beta", verdict(True, passed)))
+    assert turn.position == left
+    answer, *rest = turn.effects
+    assert isinstance(answer, AnswerGiven) and not answer.review and answer.assessment.passed is passed
+    assert rest == done
+    key = "feedback.pass" if passed else "feedback.partial"
+    assert [r.text.key for r in turn.replies] == [key, "lesson.done"]

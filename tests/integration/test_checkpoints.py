@@ -1,0 +1,55 @@
+"""A checkpoint is passed or it is not: what a person still has to look at is never counted as passed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.app import App
+from bot.memory import MemoryUser
+from lessons.languages import Lang
+from progress.certificates import earned
+from progress.models import Answer, Certificate, Enrolment, ReviewItem, StepProgress
+from tests.integration.journeys import onboard, right_answer, to_checkpoint
+
+
+async def test_not_knowing_at_every_checkpoint_ends_the_course_with_no_checkpoint_passed(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner)
+    course = app.library.courses["zellige"]
+    await learner.press(f"course:{course.id}")
+    for _ in range(200):
+        offered = [c.data for c in learner.inbox[-1].choices]
+        if offered == ["courses"]:
+            break
+        nxt = next((d for d in offered if d == "next" or d.startswith("lesson:")), None)
+        await (learner.press(nxt) if nxt else learner.say("je ne sais pas"))
+    else:
+        raise AssertionError("the course never ended")
+    checkpoints = {s.id for lesson in course.lessons for s in lesson.steps if s.checkpoint}
+    with app.sessions() as session:
+        enrolment = session.scalars(select(Enrolment)).one()
+        assert enrolment.completed_at is not None
+        done = set(session.scalars(select(StepProgress.step_id)))
+        assert done and not done & checkpoints
+        assert earned(session, enrolment.user_id, course) is not True
+        assert session.scalars(select(Certificate)).first() is None
+
+
+async def test_a_better_answer_after_a_lesson_ended_for_a_person_is_graded_and_passes(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner)
+    course = app.library.courses["zellige"]
+    await to_checkpoint(learner, course)
+    for _ in range(3):
+        replies = await learner.say("je ne sais pas")
+    assert "lesson:" in " ".join(c.data for c in replies[-1].choices)  # the lesson ended, left for a person
+    index, answer = right_answer(course, 0, Lang.FRENCH)
+    step_id = course.lessons[0].steps[index].id
+    graded = await learner.say(answer)
+    assert graded[0].text.startswith("✅")
+    with app.sessions() as session:
+        assert session.scalars(select(StepProgress).where(StepProgress.step_id == step_id)).one()
+        assert [a.passed for a in session.scalars(select(Answer).order_by(Answer.id))][-1] is True
+        assert [r.status for r in session.scalars(select(ReviewItem))] == ["superseded"]
