@@ -10,6 +10,8 @@ from sqlalchemy import Select, select, update
 from bot.conversation.turn import Turn
 from lessons.assessment import Assessment, Assessor, InlineAssessor
 from lessons.course import Course
+from lessons.i18n import LANGUAGE_NAMES
+from lessons.languages import FALLBACKS, Lang, pick
 from lessons.messages import Choice
 from lessons.tutor import (
     AnswerGiven,
@@ -36,10 +38,23 @@ _STEP_DONE = insert_new(
 
 
 def show_courses(turn: Turn, *, greet: bool = False) -> None:
-    """Offer the courses, the learner's craft first."""
-    courses = turn.tools.library.courses_for(turn.user.craft_code, turn.user.region_code)
-    choices = tuple(Choice(Tutor(c, turn.lang).text(c.title), f"course:{c.id}") for c in courses)
+    """Offer the courses, the learner's craft first; say so when their craft has none yet."""
+    library = turn.tools.library
+    courses = library.courses_for(turn.user.craft_code, turn.user.region_code)
+    craft = library.crafts.get(turn.user.craft_code or "")
+    if craft is not None and all(c.craft != craft.code for c in courses):
+        turn.say("courses.none_in_craft", {"craft": pick(dict(craft.name), turn.lang)[0]})
+    choices = tuple(Choice(_course_label(c, turn.lang), f"course:{c.id}") for c in courses)
     turn.say("courses.greet" if greet else "courses.choose", choices=choices)
+
+
+def _course_label(course: Course, lang: Lang) -> str:
+    """The course's title, with the language it is taught in when that is not the learner's."""
+    title = Tutor(course, lang).text(course.title)
+    if lang in course.languages:
+        return title
+    taught = next(other for other in FALLBACKS[lang] if other in course.languages)
+    return f"{title} ({LANGUAGE_NAMES[taught]})"
 
 
 class Journey:

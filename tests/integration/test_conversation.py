@@ -301,3 +301,28 @@ async def test_without_a_speaker_spoken_feedback_is_not_promised(app: App, learn
     await onboard(learner)
     [reply] = await learner.say("/spoken")
     assert reply.text == app.catalog.t(Lang.FRENCH, "spoken.unavailable")
+
+
+async def test_a_craft_with_no_course_yet_is_said_so_and_the_open_courses_offered(
+    app: App, learner: MemoryUser
+) -> None:
+    await learner.say("Bonjour")
+    await learner.press("lang:fr")
+    await learner.press("consent:adult")
+    await learner.press("region:fes-meknes")
+    await learner.press("craft:weaving")
+    none, courses = await learner.press("cooperative:skip")
+    assert none.text == app.catalog.t(Lang.FRENCH, "courses.none_in_craft", {"craft": "Tissage et tapis"})
+    assert courses.choices and all(c.data.startswith("course:") for c in courses.choices)
+
+
+async def test_courses_not_taught_in_tamazight_say_in_which_language_they_are(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner, lang=Lang.TAMAZIGHT)
+    [courses] = await learner.say("/courses")
+    labels = {c.data: c.label for c in courses.choices}
+    assert not labels["course:zellige"].endswith(")")  # taught in Tamazight
+    assert labels["course:pottery"].endswith("(Français)") and labels["course:tadelakt"].endswith(
+        "(Français)"
+    )
