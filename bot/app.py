@@ -120,13 +120,14 @@ def build_app(
         catalog=catalog,
         assessor=assessor or RubricMatcher(),
         data_dir=settings.data_dir,
+        base_url=settings.public_base_url(),
         default_language=settings.default_language,
         max_text_chars=settings.max_text_chars,
         fetchers=fetchers,
         transcriber=transcriber,
     )
     service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
-    service.flows.append(ProgressFlow(settings.data_dir, settings.public_base_url()))
+    service.flows.append(ProgressFlow())
     outbox = Outbox(sessions, senders or {}, speaker)
     outbox.recover()
     decisions = LessonDecisions(sessions, shelf, library, service.notifier)

@@ -17,6 +17,7 @@ from lessons.course import Course
 from lessons.i18n import Catalog, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
 from progress.models import Answer, Certificate, ReviewItem, StepProgress, User, utcnow
+from progress.notify import Notifier, language_of
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base 32: no I, L, O or U, so a code read aloud or typed is not mistaken."""
@@ -100,6 +101,26 @@ def award_if_earned(session: Session, library: Library, user: User, course: Cour
     existing.withdrawn_at, existing.issued_at = None, utcnow()
     existing.learner_name = learner_name(user)[:200]
     return existing
+
+
+def send_certificate(
+    session: Session, notifier: Notifier, library: Library, certificate: Certificate
+) -> None:
+    """Queue the certificate's PDF to its learner, in their language (once: when it is issued)."""
+    path = certificate_pdf(
+        certificate,
+        notifier.certificates,
+        base_url=notifier.base_url,
+        catalog=notifier.catalog,
+        library=library,
+    )
+    lang = language_of(session.get(User, certificate.user_id), notifier.default_language)
+    course = library.courses.get(certificate.course_id)
+    title = pick(dict(course.title), lang)[0] if course else certificate.course_title
+    params = {"course": title, "code": certificate.code}
+    notifier.notify(
+        session, certificate.user_id, "progress.certificate", params, media=str(path), media_kind="document"
+    )
 
 
 def withdraw_if_failed(session: Session, user_id: int, course: Course) -> Certificate | None:

@@ -113,4 +113,4 @@ async def test_a_master_teaches_on_telegram_and_answers_an_apprentice_by_voice(
     assert "Hassan Benali" in graded.text and said(app, "answers.grade_passed") in graded.text
     with app.sessions() as session:
         issued = session.scalars(select(Certificate)).one()
-    assert issued.code in certificate.text
+    assert issued.code in certificate.text and certificate.method == "sendDocument"  # the PDF itself
