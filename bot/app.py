@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversation.certificate_name import CertificateNameFlow
 from bot.conversation.progress_flow import ProgressFlow
 from bot.conversation.service import Service
 from bot.conversation.teach import TeachFlow
@@ -128,6 +129,7 @@ def build_app(
     )
     service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
     service.flows.append(ProgressFlow())
+    service.flows.append(CertificateNameFlow())
     outbox = Outbox(sessions, senders or {}, speaker)
     outbox.recover()
     decisions = LessonDecisions(sessions, shelf, library, service.notifier)

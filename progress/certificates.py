@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import unicodedata
 from pathlib import Path
 
 import segno
@@ -16,12 +17,16 @@ from lessons.content import Library
 from lessons.course import Course
 from lessons.i18n import Catalog, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
-from progress.models import Answer, Certificate, ReviewItem, StepProgress, User, utcnow
+from lessons.messages import Choice
+from progress.models import Answer, Certificate, Enrolment, ReviewItem, StepProgress, User, utcnow
 from progress.notify import Notifier, language_of
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base 32: no I, L, O or U, so a code read aloud or typed is not mistaken."""
 CODE_LENGTH = 10
+NAME_LENGTH = (2, 80)
+NAME_MARKS = frozenset(" -'’.")
+"""Besides letters of any script (and their combining marks), what a printed name may hold."""
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 """DejaVu Sans covers Latin, Arabic and Tifinagh (Debian package fonts-dejavu-core)."""
 INK, ACCENT = (33, 37, 41), (17, 94, 89)
@@ -47,6 +52,53 @@ def normalize_code(text: str) -> str:
 def learner_name(user: User) -> str:
     """The name printed for a learner: the one they chose, else the one their chat app gave ("" if none)."""
     return (user.certificate_name or "").strip() or user.display_name.strip()
+
+
+def valid_name(text: str) -> str | None:
+    """A name as typed, tidied to print; None unless it is 2 to 80 characters of letters, spaces, - ' or ."""
+    name = " ".join(text.split())
+    if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
+        return None
+    if not any(c.isalpha() for c in name):
+        return None
+    if any(unicodedata.category(c)[0] not in "LM" and c not in NAME_MARKS for c in name):
+        return None
+    return name
+
+
+def waiting_for_name(session: Session, library: Library, user: User) -> bool:
+    """Whether a certificate waits only for the learner to say the name to print."""
+    if user.certificate_name is not None:
+        return False
+    return any(earned(session, user.id, course) is True for course in _enrolled(session, library, user))
+
+
+def _enrolled(session: Session, library: Library, user: User) -> list[Course]:
+    ids = session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user.id))
+    return [library.courses[i] for i in ids if i in library.courses]
+
+
+def deliver_earned(session: Session, notifier: Notifier, library: Library, user: User) -> None:
+    """`deliver_if_earned` for every course the learner is enrolled in."""
+    for course in _enrolled(session, library, user):
+        deliver_if_earned(session, notifier, library, user, course)
+
+
+def deliver_if_earned(
+    session: Session, notifier: Notifier, library: Library, user: User, course: Course
+) -> Certificate | None:
+    """Issue and send the certificate the first time it is earned; first ask the learner the name to print
+    (their chat app's name offered as a button). The certificate when issued by this call."""
+    if user.certificate_name is None:
+        if earned(session, user.id, course) is True:
+            platform = valid_name(user.display_name)
+            choices = (Choice(platform, "certname:platform"),) if platform else ()
+            notifier.notify(session, user.id, "cert.ask_name", choices=choices)
+        return None
+    issued = award_if_earned(session, library, user, course)
+    if issued is not None:
+        send_certificate(session, notifier, library, issued)
+    return issued
 
 
 def earned(session: Session, user_id: int, course: Course) -> bool | None:
@@ -90,8 +142,8 @@ def earned(session: Session, user_id: int, course: Course) -> bool | None:
 
 def award_if_earned(session: Session, library: Library, user: User, course: Course) -> Certificate | None:
     """Issue (or issue again, once withdrawn) the certificate if it is earned: the certificate only when
-    it was issued by this call, so that the caller sends it once. Held without a name to print."""
-    if earned(session, user.id, course) is not True or not learner_name(user):
+    it was issued by this call, so that the caller sends it once. Held until the learner chose a name."""
+    if earned(session, user.id, course) is not True or not (user.certificate_name or "").strip():
         return None
     existing = _certificate_of(session, user.id, course.id)
     if existing is None:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lessons.content import Library
 from lessons.languages import pick
-from progress.certificates import award_if_earned, send_certificate, withdraw_if_failed
+from progress.certificates import deliver_if_earned, withdraw_if_failed
 from progress.models import Answer, Certificate, ReviewItem, Role, StepProgress, User, utcnow
 from progress.notify import Notifier, language_of
 from progress.reminders import add_cards
@@ -80,9 +80,7 @@ def grade_answer(
     if course is None or learner is None:
         return Graded()
     session.flush()
-    issued = award_if_earned(session, library, learner, course)
-    if issued is not None:
-        send_certificate(session, notifier, library, issued)
+    issued = deliver_if_earned(session, notifier, library, learner, course)
     return Graded(issued, withdraw_if_failed(session, learner.id, course))
 
 

@@ -22,7 +22,7 @@ from lessons.tutor import (
     StepDone,
     Tutor,
 )
-from progress.certificates import award_if_earned, send_certificate
+from progress.certificates import deliver_if_earned
 from progress.db import insert_new
 from progress.models import Answer, Base, Enrolment, Question, StepProgress, utcnow
 
@@ -114,8 +114,7 @@ class Journey:
             session.execute(_STEP_DONE, {**done, "step_id": effect.step_id, "completed_at": utcnow()})
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
-            if issued := award_if_earned(session, turn.tools.library, user, course):
-                send_certificate(session, turn.tools.notifier, turn.tools.library, issued)
+            deliver_if_earned(session, turn.tools.notifier, turn.tools.library, user, course)
         elif isinstance(effect, AnswerGiven):
             self._record_answer(turn, course, effect)
         elif isinstance(effect, QuestionAsked):

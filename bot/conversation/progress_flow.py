@@ -5,13 +5,11 @@ A flow of the conversation (`Service.flows`): it takes these messages before the
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.conversation.turn import Turn
 from lessons.languages import pick
-from progress.certificates import award_if_earned, send_certificate, verify_url
+from progress.certificates import deliver_earned, verify_url
 from progress.learners import learner_record
-from progress.models import Enrolment, utcnow
+from progress.models import utcnow
 from progress.reminders import recall
 
 
@@ -49,12 +47,7 @@ class ProgressFlow:
 
         A certificate's PDF is sent once, when it is issued; here it is only linked to."""
         session, user, lang, catalog = turn.session, turn.user, turn.lang, turn.tools.catalog
-        for enrolment in session.scalars(
-            select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.completed_at.is_not(None))
-        ):
-            course = turn.tools.library.courses.get(enrolment.course_id)
-            if course and (issued := award_if_earned(session, turn.tools.library, user, course)):
-                send_certificate(session, turn.tools.notifier, turn.tools.library, issued)
+        deliver_earned(session, turn.tools.notifier, turn.tools.library, user)  # finished before certificates
         record = learner_record(session, turn.tools.library, user, utcnow())
         if not record.courses:
             turn.say("progress.none")

@@ -126,3 +126,43 @@ async def test_review_buttons_answer_and_space_the_next_review(app: App, learner
     assert stale.text.startswith("Ce bouton")
     with app.sessions() as session:
         assert session.get_one(ReviewCard, card_id).successes == 1
+
+
+async def test_the_name_to_print_is_asked_once_with_the_platform_name_offered(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner)
+    with app.sessions() as session:
+        session.scalars(select(User)).one().display_name = "Fatima Z."
+        session.commit()
+    await finish_course(learner, app.library.courses["zellige"])
+    asked = [m for m in learner.inbox if m.text == app.catalog.t(Lang.FRENCH, "cert.ask_name")]
+    assert [c.label for c in asked[-1].choices] == ["Fatima Z."]
+    assert not [m for m in learner.inbox if m.media_kind == "document"]  # held until the name is given
+    [refused] = await learner.say("Fatima\x07 1234")
+    assert refused.text == app.catalog.t(Lang.FRENCH, "cert.name_invalid")
+    replies = await learner.say("  فاطمة   الزهراء ")
+    [document] = [m for m in replies if m.media_kind == "document"]
+    assert [
+        m
+        for m in replies
+        if m.text == app.catalog.t(Lang.FRENCH, "cert.name_saved", {"name": "فاطمة الزهراء"})
+    ]
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().certificate_name == "فاطمة الزهراء"
+        assert session.scalars(select(Certificate)).one().learner_name == "فاطمة الزهراء"
+    [summary] = await learner.say("/progress")  # never asked again
+    [stale] = await learner.press("certname:platform")
+    assert stale.text == app.catalog.t(Lang.FRENCH, "button.stale")
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().certificate_name == "فاطمة الزهراء"
+
+
+async def test_the_platform_name_button_is_accepted(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    with app.sessions() as session:
+        session.scalars(select(User)).one().display_name = "ⴼⴰⴹⵎⴰ"
+        session.commit()
+    await finish_course(learner, app.library.courses["zellige"])
+    replies = await learner.press("certname:platform")
+    assert [m.media_kind for m in replies] == ["document", None] and "ⴼⴰⴹⵎⴰ" in replies[1].text
