@@ -24,6 +24,7 @@ from lessons.i18n import Catalog
 from lessons.messages import MediaFetcher, Sender
 from lessons.packs import Shelf
 from lessons.rubric import RubricMatcher
+from progress.certificates import public_url_warning
 from progress.dashboard.deps import DashboardDeps
 from progress.db import DatabaseUnavailable, make_engine, session_factory, upgrade
 from progress.decisions import LessonDecisions
@@ -67,6 +68,7 @@ class App:
             nudge=self.outbox.flush,
             data_dir=self.settings.data_dir,
             base_url=self.settings.public_base_url(),
+            public_url_missing=public_url_warning(self.settings.public_url) is not None,
             secret_key=key.get_secret_value() if key else None,
             timezone=self.settings.timezone,
             calendar=self.settings.content_dir / DEFAULT_FILE,

@@ -193,6 +193,7 @@ class Dashboard:
             rtl=lang in RTL,
             csrf=session.csrf,
             viewer=viewer,
+            public_url_missing=self.deps.public_url_missing,
             labels=Labels(self.deps.library, lang),
             languages=LANGUAGE_NAMES,
             path=request.url.path,
