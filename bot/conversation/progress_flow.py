@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from bot.conversation.turn import Turn
 from lessons.languages import pick
-from progress.certificates import deliver_earned, verify_url
+from progress.certificate_pdf import verify_url
+from progress.certificates import deliver_earned
 from progress.learners import learner_record
 from progress.models import utcnow
 from progress.reminders import recall
