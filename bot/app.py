@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.conversation.certificate_name import CertificateNameFlow
 from bot.conversation.progress_flow import ProgressFlow
 from bot.conversation.service import Service
 from bot.conversation.teach import TeachFlow
@@ -23,6 +24,7 @@ from lessons.i18n import Catalog
 from lessons.messages import MediaFetcher, Sender
 from lessons.packs import Shelf
 from lessons.rubric import RubricMatcher
+from progress.certificates import public_url_warning
 from progress.dashboard.deps import DashboardDeps
 from progress.db import DatabaseUnavailable, make_engine, session_factory, upgrade
 from progress.decisions import LessonDecisions
@@ -66,6 +68,7 @@ class App:
             nudge=self.outbox.flush,
             data_dir=self.settings.data_dir,
             base_url=self.settings.public_base_url(),
+            public_url_missing=public_url_warning(self.settings.public_url) is not None,
             secret_key=key.get_secret_value() if key else None,
             timezone=self.settings.timezone,
             calendar=self.settings.content_dir / DEFAULT_FILE,
@@ -121,6 +124,7 @@ def build_app(
         catalog=catalog,
         assessor=assessor or RubricMatcher(),
         data_dir=settings.data_dir,
+        base_url=settings.public_base_url(),
         default_language=settings.default_language,
         max_text_chars=settings.max_text_chars,
         fetchers=fetchers,
@@ -128,7 +132,8 @@ def build_app(
         speaker=speaker,
     )
     service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
-    service.flows.append(ProgressFlow(settings.data_dir, settings.public_base_url()))
+    service.flows.append(ProgressFlow())
+    service.flows.append(CertificateNameFlow())
     outbox = Outbox(sessions, senders or {}, speaker)
     outbox.recover()
     decisions = LessonDecisions(sessions, shelf, library, service.notifier)

@@ -1,33 +1,30 @@
-"""Certificates: issued once per completed course, printed as a bilingual PDF with a QR code to verify it."""
+"""Certificates: the rule that earns, holds and withdraws them, the name to print, and sending them once.
+
+The PDF itself is drawn by `progress.certificate_pdf`."""
 
 from __future__ import annotations
 
-import io
 import secrets
-from pathlib import Path
+import unicodedata
 
-import segno
-from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from lessons.content import Library
 from lessons.course import Course
-from lessons.i18n import Catalog, without_bidi_marks
-from lessons.languages import RTL, Lang, pick
-from progress.models import Answer, Certificate, ReviewItem, StepProgress, User, utcnow
+from lessons.languages import Lang, pick
+from lessons.messages import Choice
+from progress.certificate_pdf import certificate_pdf
+from progress.models import Answer, Certificate, Enrolment, ReviewItem, StepProgress, User, utcnow
+from progress.notify import Notifier, language_of
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 """Crockford's base 32: no I, L, O or U, so a code read aloud or typed is not mistaken."""
 CODE_LENGTH = 10
-FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
-"""DejaVu Sans covers Latin, Arabic and Tifinagh (Debian package fonts-dejavu-core)."""
-INK, ACCENT = (33, 37, 41), (17, 94, 89)
-
-
-class FontMissing(Exception):
-    """The fonts the certificate needs are not installed."""
+NAME_LENGTH = (2, 80)
+NAME_MARKS = frozenset(" -'’.")
+"""Besides letters of any script (and their combining marks), what a printed name may hold."""
 
 
 def new_code() -> str:
@@ -46,6 +43,53 @@ def normalize_code(text: str) -> str:
 def learner_name(user: User) -> str:
     """The name printed for a learner: the one they chose, else the one their chat app gave ("" if none)."""
     return (user.certificate_name or "").strip() or user.display_name.strip()
+
+
+def valid_name(text: str) -> str | None:
+    """A name as typed, tidied to print; None unless it is 2 to 80 characters of letters, spaces, - ' or ."""
+    name = " ".join(text.split())
+    if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
+        return None
+    if not any(c.isalpha() for c in name):
+        return None
+    if any(unicodedata.category(c)[0] not in "LM" and c not in NAME_MARKS for c in name):
+        return None
+    return name
+
+
+def waiting_for_name(session: Session, library: Library, user: User) -> bool:
+    """Whether a certificate waits only for the learner to say the name to print."""
+    if user.certificate_name is not None:
+        return False
+    return any(earned(session, user.id, course) is True for course in _enrolled(session, library, user))
+
+
+def _enrolled(session: Session, library: Library, user: User) -> list[Course]:
+    ids = session.scalars(select(Enrolment.course_id).where(Enrolment.user_id == user.id))
+    return [library.courses[i] for i in ids if i in library.courses]
+
+
+def deliver_earned(session: Session, notifier: Notifier, library: Library, user: User) -> None:
+    """`deliver_if_earned` for every course the learner is enrolled in."""
+    for course in _enrolled(session, library, user):
+        deliver_if_earned(session, notifier, library, user, course)
+
+
+def deliver_if_earned(
+    session: Session, notifier: Notifier, library: Library, user: User, course: Course
+) -> Certificate | None:
+    """Issue and send the certificate the first time it is earned; first ask the learner the name to print
+    (their chat app's name offered as a button). The certificate when issued by this call."""
+    if user.certificate_name is None:
+        if earned(session, user.id, course) is True:
+            platform = valid_name(user.display_name)
+            choices = (Choice(platform, "certname:platform"),) if platform else ()
+            notifier.notify(session, user.id, "cert.ask_name", choices=choices)
+        return None
+    issued = award_if_earned(session, library, user, course)
+    if issued is not None:
+        send_certificate(session, notifier, library, issued)
+    return issued
 
 
 def earned(session: Session, user_id: int, course: Course) -> bool | None:
@@ -89,8 +133,8 @@ def earned(session: Session, user_id: int, course: Course) -> bool | None:
 
 def award_if_earned(session: Session, library: Library, user: User, course: Course) -> Certificate | None:
     """Issue (or issue again, once withdrawn) the certificate if it is earned: the certificate only when
-    it was issued by this call, so that the caller sends it once. Held without a name to print."""
-    if earned(session, user.id, course) is not True or not learner_name(user):
+    it was issued by this call, so that the caller sends it once. Held until the learner chose a name."""
+    if earned(session, user.id, course) is not True or not (user.certificate_name or "").strip():
         return None
     existing = _certificate_of(session, user.id, course.id)
     if existing is None:
@@ -100,6 +144,26 @@ def award_if_earned(session: Session, library: Library, user: User, course: Cour
     existing.withdrawn_at, existing.issued_at = None, utcnow()
     existing.learner_name = learner_name(user)[:200]
     return existing
+
+
+def send_certificate(
+    session: Session, notifier: Notifier, library: Library, certificate: Certificate
+) -> None:
+    """Queue the certificate's PDF to its learner, in their language (once: when it is issued)."""
+    path = certificate_pdf(
+        certificate,
+        notifier.certificates,
+        base_url=notifier.base_url,
+        catalog=notifier.catalog,
+        library=library,
+    )
+    lang = language_of(session.get(User, certificate.user_id), notifier.default_language)
+    course = library.courses.get(certificate.course_id)
+    title = pick(dict(course.title), lang)[0] if course else certificate.course_title
+    params = {"course": title, "code": certificate.code}
+    notifier.notify(
+        session, certificate.user_id, "progress.certificate", params, media=str(path), media_kind="document"
+    )
 
 
 def withdraw_if_failed(session: Session, user_id: int, course: Course) -> Certificate | None:
@@ -157,85 +221,3 @@ def issue_certificate(session: Session, library: Library, user: User, course: Co
 def find_certificate(session: Session, code: str) -> Certificate | None:
     """The certificate with this code, however it was typed."""
     return session.scalar(select(Certificate).where(Certificate.code == normalize_code(code)))
-
-
-def verify_url(base_url: str, code: str) -> str:
-    """The public address that confirms a certificate."""
-    return f"{base_url.rstrip('/')}/verify/{code}"
-
-
-def _font(name: str) -> Path:
-    for folder in FONT_DIRS:
-        if (folder / name).is_file():
-            return folder / name
-    raise FontMissing(f"{name} not found in {', '.join(map(str, FONT_DIRS))}: install fonts-dejavu-core")
-
-
-def certificate_pdf(
-    certificate: Certificate, folder: Path, *, base_url: str, catalog: Catalog, library: Library
-) -> Path:
-    """The certificate as a PDF under `folder` (written once, then reused)."""
-    path = folder / str(certificate.user_id) / f"{certificate.code}.pdf"
-    if path.is_file():
-        return path
-    course = library.courses.get(certificate.course_id)
-    url = verify_url(base_url, certificate.code)
-    pdf = FPDF(orientation="L", unit="mm", format="A4")
-    pdf.set_auto_page_break(auto=False)
-    pdf.set_title(f"Maalem — {certificate.code}")
-    pdf.add_page()
-    pdf.add_font("body", "", str(_font("DejaVuSans.ttf")))
-    pdf.add_font("body", "B", str(_font("DejaVuSans-Bold.ttf")))
-    pdf.set_text_shaping(use_shaping_engine=True)
-    pdf.set_draw_color(*ACCENT)
-    pdf.set_line_width(1.6)
-    pdf.rect(8, 8, 281, 194)
-    pdf.set_line_width(0.4)
-    pdf.rect(12, 12, 273, 186)
-    pdf.set_y(20)
-
-    def line(text: str, size: float, *, bold: bool = False, color: tuple[int, int, int] = INK) -> None:
-        pdf.set_font("body", "B" if bold else "", size)
-        pdf.set_text_color(*color)
-        pdf.cell(w=0, h=size * 0.48, text=without_bidi_marks(text), align="C", new_x="LMARGIN", new_y="NEXT")
-
-    def both(
-        key: str, size: float, params: dict[str, str | int] | None = None, *, bold: bool = False
-    ) -> None:
-        for lang in (Lang.FRENCH, Lang.ARABIC):
-            values = dict(params or {})
-            if course is not None and "course" in values:
-                values["course"] = pick(dict(course.title), lang)[0]
-            line(catalog.t(lang, key, values), size, bold=bold)
-
-    line("MAALEM", 11, bold=True, color=ACCENT)
-    pdf.ln(3)
-    both("cert.title", 24, bold=True)
-    pdf.ln(4)
-    both("cert.attests", 12)
-    pdf.ln(2)
-    line(certificate.learner_name, 28, bold=True, color=ACCENT)
-    pdf.ln(3)
-    both("cert.completed", 13, {"course": certificate.course_title})
-    pdf.ln(1)
-    both("cert.master", 12, {"master": certificate.master_name})
-    if certificate.cooperative_name:
-        line(certificate.cooperative_name, 12)
-    pdf.ln(1)
-    both("cert.date", 11, {"date": f"{certificate.issued_at:%d/%m/%Y}"})
-    qr = io.BytesIO()
-    segno.make(url, error="m").save(qr, kind="png", scale=8, border=2)
-    pdf.image(qr, x=242, y=152, w=36, h=36)
-    pdf.set_xy(20, 170)
-    pdf.set_font("body", "", 9)
-    pdf.set_text_color(*INK)
-    for lang in (Lang.FRENCH, Lang.ARABIC):
-        verify = without_bidi_marks(catalog.t(lang, "cert.verify", {"code": certificate.code}))
-        pdf.cell(w=215, h=5, text=verify, align="R" if lang in RTL else "L", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_x(20)
-    pdf.cell(w=215, h=5, text=url, align="L", link=url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".part")
-    pdf.output(str(partial))
-    partial.replace(path)
-    return path

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from lessons.content import Library
 from lessons.languages import pick
-from progress.certificates import award_if_earned, withdraw_if_failed
+from progress.certificates import deliver_if_earned, withdraw_if_failed
 from progress.models import Answer, Certificate, ReviewItem, Role, StepProgress, User, utcnow
 from progress.notify import Notifier, language_of
 from progress.reminders import add_cards
@@ -80,11 +80,7 @@ def grade_answer(
     if course is None or learner is None:
         return Graded()
     session.flush()
-    issued = award_if_earned(session, library, learner, course)
-    if issued is not None:
-        title = pick(dict(course.title), language_of(learner, notifier.default_language))[0]
-        params = {"course": title, "code": issued.code}
-        notifier.notify(session, learner.id, "progress.certificate", params, kind="notice")
+    issued = deliver_if_earned(session, notifier, library, learner, course)
     return Graded(issued, withdraw_if_failed(session, learner.id, course))
 
 

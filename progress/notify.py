@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from lessons.i18n import Catalog
 from lessons.languages import RTL, Lang
-from lessons.messages import Choice, Outgoing
+from lessons.messages import Choice, MediaKind, Outgoing
 from progress.models import ChannelIdentity, OutboundMessage, User
 
 _CODES = frozenset(lang.value for lang in Lang)
@@ -24,9 +25,20 @@ def language_of(user: User | None, default: Lang) -> Lang:
 class Notifier:
     """Puts a catalogue message in the outbox for a user, in their language; the caller commits."""
 
-    def __init__(self, catalog: Catalog, default_language: Lang = Lang.DARIJA) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        default_language: Lang,
+        *,
+        certificates: Path,
+        base_url: str,
+    ) -> None:
         self.catalog = catalog
         self.default_language = default_language
+        self.certificates = certificates
+        """Where certificate PDFs are written."""
+        self.base_url = base_url
+        """The public address of the web app, for links and QR codes."""
 
     def notify(
         self,
@@ -38,11 +50,13 @@ class Notifier:
         kind: str = "notice",
         choices: tuple[Choice, ...] = (),
         voice: str | None = None,
+        media: str | None = None,
+        media_kind: MediaKind | None = None,
     ) -> Outgoing | None:
         """Queue the message; None when the user has no channel left.
 
         `kind` travels in `meta` so a channel can choose how to send it (a WhatsApp template, say); `voice`
-        is a voice note sent with it (a master's spoken reply).
+        is a voice note sent with it (a master's spoken reply), `media` a file (a certificate).
         """
         identity = session.scalar(
             select(ChannelIdentity)
@@ -58,6 +72,8 @@ class Notifier:
             self.catalog.t(lang, key, params),
             lang.value,
             choices,
+            media=media,
+            media_kind=media_kind,
             voice=voice,
             rtl=lang in RTL,
             meta={"kind": kind, "key": key},

@@ -26,7 +26,7 @@ from lessons.tutor import (
     StepDone,
     Tutor,
 )
-from progress.certificates import award_if_earned
+from progress.certificates import deliver_if_earned
 from progress.db import insert_new
 from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
 
@@ -133,7 +133,7 @@ class Journey:
             session.execute(_STEP_DONE, {**done, "step_id": effect.step_id, "completed_at": utcnow()})
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
-            award_if_earned(session, turn.tools.library, user, course)
+            deliver_if_earned(session, turn.tools.notifier, turn.tools.library, user, course)
         elif isinstance(effect, AnswerGiven):
             self._record_answer(turn, course, effect)
         elif isinstance(effect, QuestionAsked):

@@ -5,24 +5,17 @@ A flow of the conversation (`Service.flows`): it takes these messages before the
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from sqlalchemy import select
-
 from bot.conversation.turn import Turn
 from lessons.languages import pick
-from progress.certificates import award_if_earned, certificate_pdf
+from progress.certificate_pdf import verify_url
+from progress.certificates import deliver_earned
 from progress.learners import learner_record
-from progress.models import Enrolment, utcnow
+from progress.models import utcnow
 from progress.reminders import recall
 
 
 class ProgressFlow:
-    """Answers `/progress` (streak, badges, lessons, certificates as PDF), `/pause`, and review buttons."""
-
-    def __init__(self, data_dir: Path, base_url: str) -> None:
-        self.certificates = data_dir / "certificates"
-        self.base_url = base_url
+    """Answers `/progress` (streak, badges, lessons, links to certificates), `/pause`, and review buttons."""
 
     def wants(self, turn: Turn) -> bool:
         """Our commands and buttons, once the learner is past onboarding (`/pause` at any time)."""
@@ -51,13 +44,11 @@ class ProgressFlow:
         turn.say("reminders.paused" if user.reminders_paused else "reminders.resumed")
 
     def report(self, turn: Turn) -> None:
-        """Courses with steps done, streak, badges and lessons finished; then each certificate as a PDF."""
+        """Courses with steps done, streak, badges, lessons finished and a link to each certificate.
+
+        A certificate's PDF is sent once, when it is issued; here it is only linked to."""
         session, user, lang, catalog = turn.session, turn.user, turn.lang, turn.tools.catalog
-        for enrolment in session.scalars(
-            select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.completed_at.is_not(None))
-        ):
-            if course := turn.tools.library.courses.get(enrolment.course_id):
-                award_if_earned(session, turn.tools.library, user, course)  # finished before certificates
+        deliver_earned(session, turn.tools.notifier, turn.tools.library, user)  # finished before certificates
         record = learner_record(session, turn.tools.library, user, utcnow())
         if not record.courses:
             turn.say("progress.none")
@@ -88,20 +79,9 @@ class ProgressFlow:
         ]
         if lessons:
             lines.append(catalog.t(lang, "progress.lessons", {"lessons": ", ".join(lessons)}))
-        turn.say("progress.summary", {"lines": "\n".join(lines)})
         for certificate in (c for c in record.certificates if c.withdrawn_at is None):
-            path = certificate_pdf(
-                certificate,
-                self.certificates,
-                base_url=self.base_url,
-                catalog=catalog,
-                library=turn.tools.library,
-            )
             course = turn.tools.library.courses.get(certificate.course_id)
             title = pick(dict(course.title), lang)[0] if course else certificate.course_title
-            turn.say(
-                "progress.certificate",
-                {"course": title, "code": certificate.code},
-                media=str(path),
-                media_kind="document",
-            )
+            url = verify_url(turn.tools.notifier.base_url, certificate.code)
+            lines.append(catalog.t(lang, "progress.certificate_link", {"course": title, "url": url}))
+        turn.say("progress.summary", {"lines": "\n".join(lines)})

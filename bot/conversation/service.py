@@ -38,6 +38,7 @@ class Service:
         catalog: Catalog,
         assessor: Assessor,
         data_dir: Path,
+        base_url: str,
         default_language: Lang = Lang.DARIJA,
         max_text_chars: int = 2000,
         fetchers: Mapping[str, MediaFetcher] | None = None,
@@ -47,7 +48,9 @@ class Service:
         self.assessor = assessor
         self.fetchers = dict(fetchers or {})
         """By channel; a channel adds its own when it is built."""
-        self.notifier = Notifier(catalog, default_language)
+        self.notifier = Notifier(
+            catalog, default_language, certificates=data_dir / "certificates", base_url=base_url
+        )
         self.flows: list[Flow] = []
         """Extra conversations (a master teaching) that take a message before the learner's journey."""
         tools = Tools(

@@ -48,6 +48,8 @@ class DashboardDeps:
     """Asks the outbox's owner to send what was just queued (it keeps each chat's order)."""
     data_dir: Path
     base_url: str
+    public_url_missing: bool
+    """No public address is configured: certificates' QR codes and links point to this machine."""
     secret_key: str | None
     timezone: str
     calendar: Path

@@ -27,7 +27,8 @@ from lessons.course import Course, Step
 from lessons.i18n import LANGUAGE_NAMES, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
 from progress.accounts import authenticate
-from progress.certificates import certificate_pdf, find_certificate
+from progress.certificate_pdf import certificate_pdf
+from progress.certificates import find_certificate
 from progress.dashboard.auth import Sessions, WebSession, fingerprint, secret_key
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import MAX_ID, DashboardDeps
@@ -193,6 +194,7 @@ class Dashboard:
             rtl=lang in RTL,
             csrf=session.csrf,
             viewer=viewer,
+            public_url_missing=self.deps.public_url_missing,
             labels=Labels(self.deps.library, lang),
             languages=LANGUAGE_NAMES,
             path=request.url.path,

@@ -109,8 +109,12 @@ async def test_a_master_teaches_on_telegram_and_answers_an_apprentice_by_voice(
     await master.say("/answers")  # a tapped keyboard is taken away: the list again, to grade
     await master.press(f"answers:pass:{answer.id}")
     await app.outbox.flush()
-    graded, certificate = amina.seen[-2:]  # the master's pass completes the course: its certificate follows
+    graded, ask = amina.seen[-2:]  # the master's pass completes the course: the name to print is asked
     assert "Hassan Benali" in graded.text and said(app, "answers.grade_passed") in graded.text
+    assert ask.text == said(app, "cert.ask_name") and ask.buttons == ["certname:platform"]
+    assert "Amina" in str(ask.keyboard)  # her Telegram name, offered as the button
+    certificate = (await amina.press("certname:platform"))[0]
     with app.sessions() as session:
         issued = session.scalars(select(Certificate)).one()
-    assert issued.code in certificate.text
+    assert issued.learner_name == "Amina"
+    assert issued.code in certificate.text and certificate.method == "sendDocument"  # the PDF itself

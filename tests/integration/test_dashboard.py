@@ -21,6 +21,7 @@ from bot.memory import MemorySender
 from bot.settings import Settings
 from bot.web import create_web_app
 from lessons.i18n import RLM
+from lessons.languages import Lang
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
 from progress.dashboard.auth import COOKIE, SECRET_FILE
@@ -389,3 +390,17 @@ async def test_ids_too_large_for_the_database_are_not_found(world: World, client
     for url in (f"/dashboard/reviews?after={huge}", f"/dashboard/learners?before={huge}"):
         assert (await client.get(url)).status_code == 422, url
     assert (await client.get(f"/dashboard/learners/{world.fes_voice}")).status_code == 200
+
+
+async def test_staff_are_warned_when_certificates_have_no_public_address(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    warning = dash_app.catalog.t(Lang.FRENCH, "dash.public_url_missing")
+    await login(client, "fes")
+    assert warning in shown(await client.get("/dashboard/"))
+    assert warning not in shown(await client.get("/verify/ZZZZZ-ZZZZZ"))  # not on the public page
+    dash_app.settings.public_url = "https://maalem.example.ma"
+    web = create_web_app(dash_app, progress_parts(dash_app.dashboard_deps()).routers)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://dash.test") as http:
+        await login(http, "fes")
+        assert warning not in shown(await http.get("/dashboard/"))

@@ -89,6 +89,9 @@ def test_a_certificate_is_held_by_a_review_issued_when_it_passes_and_withdrawn_o
         assert issued is not None and issued.withdrawn_at is None
         assert issued.learner_name == "فاطمة الزهراء «الفاسية»"  # the chosen name, not the platform's
         assert award_if_earned(session, app.library, learner, course) is None  # issued once
+        sent = session.scalars(select(OutboundMessage).where(OutboundMessage.user_id == learner.id)).all()
+        [pdf] = [m.payload for m in sent if m.payload.get("media_kind") == "document"]
+        assert issued.code in pdf["text"] and pdf["media"].endswith(f"{issued.code}.pdf")
         again = grade_answer(
             session, app.library, app.notifier, answers[0], passed=False, by=trainer, note=""
         )

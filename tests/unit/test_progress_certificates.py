@@ -7,15 +7,14 @@ import re
 from sqlalchemy import select
 
 from bot.app import App
+from progress.certificate_pdf import certificate_pdf, verify_url
 from progress.certificates import (
     CODE_ALPHABET,
-    certificate_pdf,
     find_certificate,
     issue_certificate,
     learner_name,
     new_code,
     normalize_code,
-    verify_url,
 )
 from progress.models import Certificate, User
 

@@ -27,7 +27,7 @@ async def finish_course(learner: MemoryUser, course: Course) -> None:
             await learner.say(" ; ".join(words))
 
 
-async def test_progress_shows_streak_badges_lessons_and_sends_the_certificate(
+async def test_the_certificate_is_sent_once_when_earned_and_progress_links_to_it(
     app: App, learner: MemoryUser
 ) -> None:
     await onboard(learner)
@@ -38,19 +38,21 @@ async def test_progress_shows_streak_badges_lessons_and_sends_the_certificate(
         session.commit()
     course = app.library.courses["zellige"]
     await finish_course(learner, course)
-    summary, document = await learner.say("/progress")
+    [document] = [m for m in learner.inbox if m.media_kind == "document"]
+    assert document.media and document.media.endswith(".pdf")
+    with app.sessions() as session:
+        certificate = session.scalars(select(Certificate)).one()
+    assert certificate.code in document.text and Path(document.media).read_bytes().startswith(b"%PDF-")
+    assert certificate.master_name == "Maâlem Abdelhaq Lahlou"
+    for _ in range(2):
+        [summary] = await learner.say("/progress")  # a link, not the PDF again
+        assert f"{app.settings.public_base_url()}/verify/{certificate.code}" in summary.text
     total = sum(len(lesson.steps) for lesson in course.lessons)
     assert f"{total}/{total}" in summary.text
     assert "Série : 1 jour(s) de travail d'affilée" in summary.text
     assert "Premier pas" in summary.text and "Cours terminé" in summary.text
     assert all(lesson.title[Lang.FRENCH] in summary.text for lesson in course.lessons)
-    assert document.media_kind == "document" and document.media and document.media.endswith(".pdf")
-    with app.sessions() as session:
-        certificate = session.scalars(select(Certificate)).one()
-    assert certificate.code in document.text and Path(document.media).read_bytes().startswith(b"%PDF-")
-    assert certificate.master_name == "Maâlem Abdelhaq Lahlou"
-    again = await learner.say("/progress")
-    assert again[1].media == document.media  # the same certificate, not a new one
+    assert len([m for m in learner.inbox if m.media_kind == "document"]) == 1
     await learner.say("/forget")
     await learner.press("forget:yes")
     with app.sessions() as session:
@@ -124,3 +126,43 @@ async def test_review_buttons_answer_and_space_the_next_review(app: App, learner
     assert stale.text.startswith("Ce bouton")
     with app.sessions() as session:
         assert session.get_one(ReviewCard, card_id).successes == 1
+
+
+async def test_the_name_to_print_is_asked_once_with_the_platform_name_offered(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner)
+    with app.sessions() as session:
+        session.scalars(select(User)).one().display_name = "Fatima Z."
+        session.commit()
+    await finish_course(learner, app.library.courses["zellige"])
+    asked = [m for m in learner.inbox if m.text == app.catalog.t(Lang.FRENCH, "cert.ask_name")]
+    assert [c.label for c in asked[-1].choices] == ["Fatima Z."]
+    assert not [m for m in learner.inbox if m.media_kind == "document"]  # held until the name is given
+    [refused] = await learner.say("Fatima\x07 1234")
+    assert refused.text == app.catalog.t(Lang.FRENCH, "cert.name_invalid")
+    replies = await learner.say("  فاطمة   الزهراء ")
+    [document] = [m for m in replies if m.media_kind == "document"]
+    assert [
+        m
+        for m in replies
+        if m.text == app.catalog.t(Lang.FRENCH, "cert.name_saved", {"name": "فاطمة الزهراء"})
+    ]
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().certificate_name == "فاطمة الزهراء"
+        assert session.scalars(select(Certificate)).one().learner_name == "فاطمة الزهراء"
+    [summary] = await learner.say("/progress")  # never asked again
+    [stale] = await learner.press("certname:platform")
+    assert stale.text == app.catalog.t(Lang.FRENCH, "button.stale")
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().certificate_name == "فاطمة الزهراء"
+
+
+async def test_the_platform_name_button_is_accepted(app: App, learner: MemoryUser) -> None:
+    await onboard(learner)
+    with app.sessions() as session:
+        session.scalars(select(User)).one().display_name = "ⴼⴰⴹⵎⴰ"
+        session.commit()
+    await finish_course(learner, app.library.courses["zellige"])
+    replies = await learner.press("certname:platform")
+    assert [m.media_kind for m in replies] == ["document", None] and "ⴼⴰⴹⵎⴰ" in replies[1].text
