@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,7 +61,9 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 AUDIO_TYPES = {b"OggS": "audio/ogg", b"RIFF": "audio/wav", b"fLaC": "audio/flac", b"ID3": "audio/mpeg"}
-CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+CSV_FORMULA = re.compile(r"(^|[;,\t\r\n])( *[=+\-@])")
+"""A formula start at the beginning of the cell or after a separator a spreadsheet may split on (`;` in
+French and Arabic locales, `,`, tab, line breaks)."""
 
 
 @dataclass(frozen=True)
@@ -154,8 +157,8 @@ def _audio_type(path: Path) -> str:
 
 def _csv_cell(value: object) -> str:
     """A cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(CSV_FORMULA) else text
+    text = CSV_FORMULA.sub(r"\1'\2", "" if value is None else str(value))
+    return f"'{text}" if text.startswith(("\t", "\r")) else text
 
 
 class Dashboard:

@@ -389,3 +389,19 @@ async def test_ids_too_large_for_the_database_are_not_found(world: World, client
     for url in (f"/dashboard/reviews?after={huge}", f"/dashboard/learners?before={huge}"):
         assert (await client.get(url)).status_code == 422, url
     assert (await client.get(f"/dashboard/learners/{world.fes_voice}")).status_code == 200
+
+
+async def test_no_piece_of_an_exported_cell_starts_a_formula_whatever_the_list_separator(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    names = ["Ali;=1+1;x", "Ali,@SUM(A1);x", "Ali\t+1", "Ali; -2", "=;=3", "Ben-Ali; Omar"]
+    with dash_app.sessions() as session:
+        session.add_all(User(display_name=n, stage="ready", cooperative_code="FES-ZEL-01") for n in names)
+        session.commit()
+    await login(client, "fes")
+    exported = await client.get("/dashboard/learners.csv")
+    cells = [cell for row in csv.reader(io.StringIO(exported.text)) for cell in row]
+    for separator in (";", ",", "\t"):
+        pieces = [piece.lstrip(" ") for cell in cells for piece in cell.split(separator)]
+        assert not [piece for piece in pieces if piece.startswith(("=", "+", "-", "@"))], separator
+    assert "Ben-Ali; Omar" in cells  # ordinary names are kept as they are
