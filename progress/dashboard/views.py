@@ -27,9 +27,9 @@ from lessons.content import Library
 from lessons.course import Course, Step
 from lessons.i18n import LANGUAGE_NAMES, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
-from progress.accounts import authenticate
+from progress.accounts import authenticate, end_sessions
 from progress.certificates import certificate_pdf, find_certificate
-from progress.dashboard.auth import Sessions, WebSession, fingerprint, secret_key
+from progress.dashboard.auth import Sessions, WebSession, secret_key
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import MAX_ID, DashboardDeps
 from progress.grading import grade_answer
@@ -217,7 +217,7 @@ class Dashboard:
         if (
             user is None
             or user.role not in {Role.TRAINER, Role.ADMIN}
-            or fingerprint(user.password_hash) != session.key
+            or not session.current(user.session_generation)
         ):
             raise HTTPException(303, headers={"Location": f"{PREFIX}/login"})
         return Viewer(session, user, Scope.of(user, self.deps.library))
@@ -294,14 +294,19 @@ class Dashboard:
         if user is None:
             return self.render(request, session, "login.html", status=401, error="dash.login_failed")
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
-        self.sessions.save(response, session.login(user.id, user.password_hash), request)
+        self.sessions.save(response, session.login(user.id, user.session_generation), request)
         return response
 
     def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-        """End the session."""
+        """End the session: this cookie and every copy of it (the account's session generation moves on)."""
         session = self.sessions.load(request)
         if not session.csrf_ok(csrf):
             raise HTTPException(403)
+        with self.deps.sessions() as db:
+            user = db.get(User, session.user_id) if session.user_id else None
+            if user is not None and session.current(user.session_generation):
+                end_sessions(user)
+                db.commit()
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         self.sessions.save(response, WebSession(lang=session.lang), request)
         return response

@@ -23,7 +23,7 @@ from bot.web import create_web_app
 from lessons.i18n import RLM
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
-from progress.dashboard.auth import COOKIE, SECRET_FILE
+from progress.dashboard.auth import COOKIE, MAX_AGE, SECRET_FILE, Sessions, secret_key
 from progress.models import Answer, ReviewCard, ReviewItem, Role, User, utcnow
 from progress.web import progress_parts
 from tests.integration.dashboard_world import (
@@ -112,6 +112,37 @@ async def test_a_changed_password_ends_old_sessions(
         add_trainer(session, "fes", "another long password", cooperative="FES-ZEL-01")
         session.commit()
     assert (await client.get("/dashboard/")).status_code == 303
+
+
+async def test_a_cookie_copied_before_logout_no_longer_opens_the_dashboard(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    await login(client, "fes")
+    page = await client.get("/dashboard/")
+    copied = client.cookies[COOKIE]
+    await client.post("/dashboard/logout", data={"csrf": csrf_of(page.text)})
+    client.cookies.set(COOKIE, copied, domain="dash.test")
+    assert (await client.get("/dashboard/")).status_code == 303
+    assert (await login(client, "fes")).status_code == 303
+    assert (await client.get("/dashboard/")).status_code == 200  # a new login opens a new session
+
+
+async def test_a_session_ends_a_working_day_after_login_however_often_it_is_used(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    await login(client, "fes")
+    signer = Sessions(secret_key(None, dash_app.settings.data_dir)).serializer
+
+    async def renewed(hours_ago: float) -> int:
+        """The status of a page asked with the cookie re-signed just now, as constant use renews it."""
+        data = signer.loads(client.cookies[COOKIE])
+        client.cookies.set(
+            COOKIE, signer.dumps({**data, "since": data["since"] - hours_ago * 3600}), domain="dash.test"
+        )
+        return (await client.get("/dashboard/")).status_code
+
+    assert await renewed(MAX_AGE / 3600 - 1) == 200
+    assert await renewed(2) == 303
 
 
 async def test_every_page_renders_in_french_and_in_arabic_right_to_left(
