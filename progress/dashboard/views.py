@@ -182,6 +182,7 @@ class Dashboard:
         *,
         status: int = 200,
         viewer: Viewer | None = None,
+        headers: dict[str, str] | None = None,
         **context: Any,
     ) -> HTMLResponse:
         """A page in the session's language, with the session cookie refreshed and security headers."""
@@ -202,7 +203,7 @@ class Dashboard:
             when=self.when,
             **context,
         )
-        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
         self.sessions.save(response, session, request)
         return response
 
@@ -284,15 +285,42 @@ class Dashboard:
         password: Annotated[str, Form()] = "",
         csrf: Annotated[str, Form()] = "",
     ) -> Response:
-        """Check the credentials; on success a fresh session and the overview."""
+        """Check the credentials; on success a fresh session and the overview.
+
+        A login or an address with too many recent failures is refused (429) without checking the password,
+        and so is any login while all the password-check slots are taken (503): both say when to retry.
+        """
         session = self.sessions.load(request)
         if not session.csrf_ok(csrf):
             return self.render(request, session, "login.html", status=403, error="dash.csrf_failed")
-        with self.deps.sessions() as db:
-            user = authenticate(db, login, password)
-            db.commit()
+        throttle = self.deps.login_throttle
+        address = request.client.host if request.client else ""
+        if wait := throttle.retry_after(login, address):
+            return self.render(
+                request,
+                session,
+                "login.html",
+                status=429,
+                error="dash.login_throttled",
+                headers={"Retry-After": str(wait)},
+            )
+        with throttle.slot() as free:
+            if not free:
+                return self.render(
+                    request,
+                    session,
+                    "login.html",
+                    status=503,
+                    error="dash.login_busy",
+                    headers={"Retry-After": "1"},
+                )
+            with self.deps.sessions() as db:
+                user = authenticate(db, login, password)
+                db.commit()
         if user is None:
+            throttle.failed(login, address)
             return self.render(request, session, "login.html", status=401, error="dash.login_failed")
+        throttle.succeeded(login, address)
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
         self.sessions.save(response, session.login(user.id, user.session_generation), request)
         return response
