@@ -23,6 +23,8 @@ class DatabaseUnavailable(Exception):
 
 BUSY_TIMEOUT = 5.0
 """Seconds SQLite waits for another connection's lock: short, so a request fails soon rather than hangs."""
+BUSY_RETRY_AFTER = 5
+"""Seconds a webhook asks the platform to wait (`Retry-After`) before delivering again to a busy database."""
 
 
 def make_engine(url: str, busy_timeout: float = BUSY_TIMEOUT) -> Engine:

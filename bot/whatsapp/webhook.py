@@ -23,11 +23,10 @@ from bot.whatsapp.store import Store
 from bot.whatsapp.updates import Batch, parse
 from bot.whatsapp.worker import Worker
 from lessons.messages import Incoming
+from progress.db import BUSY_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 PATH = "/whatsapp/webhook"
-RETRY_AFTER = 5
-"""Seconds Meta is asked to wait before delivering again when the database is busy."""
 _NUMBER = re.compile(r"\s*(\d{1,2})\s*[.)]?\s*")
 """A typed choice number (any script's digits: ٣ and ۳ are 3)."""
 
@@ -98,7 +97,9 @@ class Webhook:
             await asyncio.to_thread(self._record, batch, recorded, wamids)
         except OperationalError as exc:
             log.warning("WhatsApp delivery not recorded, database busy: %s", type(exc.orig).__name__)
-            return Response(status_code=503, headers={"Retry-After": str(RETRY_AFTER)})  # Meta delivers again
+            return Response(
+                status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER)}
+            )  # Meta delivers again
         finally:  # what was saved is processed even when a later message could not be (Meta sends it again)
             if recorded:
                 self.worker.spawn(self._handle(recorded, wamids))
