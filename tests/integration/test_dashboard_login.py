@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
@@ -14,7 +16,7 @@ from bot.settings import Settings
 from bot.web import create_web_app
 from progress.dashboard.throttle import LoginThrottle
 from progress.web import progress_parts
-from tests.integration.dashboard_world import PASSWORD, add_trainers, login, world_app
+from tests.integration.dashboard_world import PASSWORD, add_trainers, csrf_of, login, world_app
 
 Browser = Callable[[str], httpx.AsyncClient]
 
@@ -42,7 +44,7 @@ def throttle(clock: Clock) -> LoginThrottle:
 @pytest.fixture
 def app(settings: Settings, memory: MemorySender) -> Iterator[App]:
     """The app with its three trainers."""
-    built = world_app(settings, memory)
+    built = world_app(settings.model_copy(update={"db_busy_timeout": 1.0}), memory)
     add_trainers(built)
     yield built
     built.close()
@@ -105,3 +107,22 @@ async def test_password_checks_beyond_the_free_slots_are_refused_at_once(
         assert busy.status_code == 503 and busy.headers["retry-after"] == "1"
         assert "Le serveur vérifie déjà beaucoup de connexions" in busy.text
     assert (await login(client, "fes")).status_code == 303
+
+
+async def test_a_locked_database_is_answered_503_soon_not_after_a_long_wait(
+    browser: Browser, app: App
+) -> None:
+    client = browser("10.0.0.1")
+    await login(client, "fes")
+    page = await client.get("/dashboard/")
+    holder = sqlite3.connect(app.settings.data_dir / "maalem.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        start = time.monotonic()
+        busy = await client.post("/dashboard/logout", data={"csrf": csrf_of(page.text)})
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+        assert time.monotonic() - start < 3
+    finally:
+        holder.rollback()
+        holder.close()
+    assert (await client.post("/dashboard/logout", data={"csrf": csrf_of(page.text)})).status_code == 303
