@@ -110,7 +110,7 @@ def build_app(
         upgrade(url)
     except OperationalError as exc:
         raise DatabaseUnavailable(f"cannot open the database: {exc.orig}") from exc
-    engine = make_engine(url)
+    engine = make_engine(url, busy_timeout=settings.db_busy_timeout)
     sessions = session_factory(engine)
     library = load_library(settings.content_dir)
     shelf = Shelf(settings.data_dir / "published")

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     """Database, received voice notes, generated audio and caches live here."""
     database_url: str | None = None
     """SQLAlchemy URL; defaults to a SQLite file in `data_dir`."""
+    db_busy_timeout: float = Field(default=5.0, gt=0, le=60)
+    """Seconds SQLite waits for another writer's lock; then a webhook answers 503 (retried later)."""
     content_dir: Path = Path(__file__).resolve().parent.parent / "content"
     models_dir: Path = Path("models")
     default_language: Lang = Lang.DARIJA

@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Itera
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request, Response
+from sqlalchemy.exc import OperationalError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.app import App
+from progress.db import BUSY_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
@@ -109,6 +111,12 @@ def create_web_app(
         with app.sessions() as session:
             session.connection()
         return {"status": "ok"}
+
+    @web.exception_handler(OperationalError)
+    def busy(_: Request, exc: OperationalError) -> Response:
+        """The database is locked or unreachable: 503, try again soon (never the statement or its values)."""
+        log.warning("database busy or unavailable: %s", type(exc.orig).__name__)
+        return Response(status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER)})
 
     for router in routers:
         web.include_router(router)

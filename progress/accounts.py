@@ -67,6 +67,7 @@ def add_trainer(
         session.add(user)
     user.login = login
     user.password_hash = hash_password(password)
+    end_sessions(user)
     user.role = Role.ADMIN if admin else Role.TRAINER
     user.display_name = name or user.display_name or login
     user.language = language.value
@@ -78,6 +79,11 @@ def add_trainer(
     ):
         session.add(ChannelIdentity(user_id=user.id, channel=chat[0], external_id=chat[1]))
     return user
+
+
+def end_sessions(user: User) -> None:
+    """Refuse every dashboard session this account opened so far (logout, new password)."""
+    user.session_generation = (user.session_generation or 0) + 1
 
 
 def authenticate(session: Session, login: str, password: str) -> User | None:

@@ -21,8 +21,14 @@ class DatabaseUnavailable(Exception):
     """The database cannot be opened or written; the message says where and why."""
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout."""
+BUSY_TIMEOUT = 5.0
+"""Seconds SQLite waits for another connection's lock: short, so a request fails soon rather than hangs."""
+BUSY_RETRY_AFTER = 5
+"""Seconds a webhook asks the platform to wait (`Retry-After`) before delivering again to a busy database."""
+
+
+def make_engine(url: str, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout of `busy_timeout` seconds."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
@@ -33,7 +39,7 @@ def make_engine(url: str) -> Engine:
         except OSError as exc:
             raise DatabaseUnavailable(f"cannot create the database folder {folder}: {exc.strerror}") from exc
     engine = create_engine(
-        url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+        url, connect_args={"timeout": busy_timeout, "check_same_thread": False}, hide_parameters=True
     )
 
     @event.listens_for(engine, "connect")

@@ -102,6 +102,8 @@ class User(Base):
     """A confirmation the user was asked for (e.g. forget)."""
     login: Mapped[str | None] = mapped_column(String(120), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(200))
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Dashboard sessions carry it; bumped on logout and on a new password, which refuses older cookies."""
     timezone: Mapped[str | None] = mapped_column(String(48))
     """An IANA zone for reminders and streaks; the server's default (Africa/Casablanca) when unset."""
     author_id: Mapped[str | None] = mapped_column(String(48))

@@ -25,6 +25,8 @@ from lessons.languages import Lang
 from lessons.messages import Incoming
 
 log = logging.getLogger(__name__)
+Recorded = list[tuple[Update, int | None, Incoming | None]]
+"""Saved updates, each with its inbound id (None: a second delivery) and our message (None: not for us)."""
 MENU_LANGUAGES = (("ar", Lang.ARABIC), ("fr", Lang.FRENCH), ("en", Lang.ENGLISH))
 """Language codes with a command menu of their own; everyone else (Tamazight too) gets the default."""
 CHAT_BURST = 3
@@ -182,11 +184,21 @@ class TelegramChannel:
 
     def receive_all(self, updates: Sequence[Update]) -> list[int | None]:
         """`receive` for a batch of updates, saved in one transaction: all of them or, on an error, none."""
+        return self.answer(self.record_all(updates))
+
+    def record_all(self, updates: Sequence[Update]) -> Recorded:
+        """Save a batch of updates in one transaction (from any thread); `answer` then handles them."""
         incoming = [to_incoming(update, self.key) for update in updates]
         saved = iter(self.app.service.record_all([message for message in incoming if message]))
+        return [
+            (update, next(saved) if message else None, message)
+            for update, message in zip(updates, incoming, strict=True)
+        ]
+
+    def answer(self, recorded: Recorded) -> list[int | None]:
+        """Answer and process in the background (on the event loop) what `record_all` saved; the ids."""
         ids = []
-        for update, message in zip(updates, incoming, strict=True):
-            inbound_id = next(saved) if message else None
+        for update, inbound_id, message in recorded:
             if message and inbound_id is None:
                 log.debug("update %d was already received", update.update_id)
             received = (inbound_id, message) if inbound_id is not None and message else None

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.exc import OperationalError
 from telegram import Update
 
 from bot.telegram.channel import TelegramChannel
+from progress.db import BUSY_RETRY_AFTER
 
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)
@@ -36,7 +39,12 @@ def webhook_router(channel: TelegramChannel, secret: str, path: str = WEBHOOK_PA
             update = None
         if update is None:
             return Response(status_code=400)
-        channel.receive(update)  # committed here; a failure answers 500 and Telegram delivers it again
+        try:  # committed here, off the event loop; a failure answers 5xx and Telegram delivers it again
+            recorded = await asyncio.to_thread(channel.record_all, [update])
+        except OperationalError as exc:
+            log.warning("Telegram update not recorded, database busy: %s", type(exc.orig).__name__)
+            return Response(status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER)})
+        channel.answer(recorded)
         return Response(status_code=200)
 
     return router

@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.exc import OperationalError
 
 from bot.app import App
 from bot.whatsapp import CHANNEL
@@ -22,6 +23,7 @@ from bot.whatsapp.store import Store
 from bot.whatsapp.updates import Batch, parse
 from bot.whatsapp.worker import Worker
 from lessons.messages import Incoming
+from progress.db import BUSY_RETRY_AFTER
 
 log = logging.getLogger(__name__)
 PATH = "/whatsapp/webhook"
@@ -89,20 +91,29 @@ class Webhook:
         except (ValueError, TypeError, KeyError, RecursionError) as exc:
             log.warning("WhatsApp webhook body refused: %s", type(exc).__name__)  # never its content
             return Response(status_code=400)
-        self._statuses(batch)
         recorded: list[tuple[int, Incoming]] = []
         wamids: list[str] = []
-        try:
-            for item in batch.received:
-                message = self._pressed(item.message)
-                inbound_id = self.app.service.record(message)
-                if inbound_id is not None:
-                    recorded.append((inbound_id, message))
-                    wamids.append(item.wamid)
+        try:  # off the event loop: a locked database must not stop the other requests
+            await asyncio.to_thread(self._record, batch, recorded, wamids)
+        except OperationalError as exc:
+            log.warning("WhatsApp delivery not recorded, database busy: %s", type(exc.orig).__name__)
+            return Response(
+                status_code=503, headers={"Retry-After": str(BUSY_RETRY_AFTER)}
+            )  # Meta delivers again
         finally:  # what was saved is processed even when a later message could not be (Meta sends it again)
             if recorded:
                 self.worker.spawn(self._handle(recorded, wamids))
         return Response(status_code=200)
+
+    def _record(self, batch: Batch, recorded: list[tuple[int, Incoming]], wamids: list[str]) -> None:
+        """Save the batch's statuses and new messages; each saved message is added to `recorded`, `wamids`."""
+        self._statuses(batch)
+        for item in batch.received:
+            message = self._pressed(item.message)
+            inbound_id = self.app.service.record(message)
+            if inbound_id is not None:
+                recorded.append((inbound_id, message))
+                wamids.append(item.wamid)
 
     def _statuses(self, batch: Batch) -> None:
         for error in batch.errors:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import hmac
 import os
 import secrets
-from dataclasses import asdict, dataclass, field, replace
+import time
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -18,7 +18,7 @@ from lessons.languages import Lang
 
 COOKIE = "maalem_dashboard"
 MAX_AGE = 12 * 3600
-"""A session lasts a working day; then the trainer logs in again."""
+"""A session lasts a working day from login, however much it is used; then the trainer logs in again."""
 SECRET_FILE = "web-secret-key"  # noqa: S105 (a file name)
 
 
@@ -35,11 +35,6 @@ def secret_key(configured: str | None, data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def fingerprint(password_hash: str | None) -> str:
-    """A short digest of the password hash: changing the password ends every session made with the old one."""
-    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
-
-
 def _new_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -51,12 +46,18 @@ class WebSession:
     csrf: str = field(default_factory=_new_token)
     lang: str = Lang.FRENCH.value
     user_id: int | None = None
-    key: str = ""
-    """The password fingerprint at login."""
+    generation: int = 0
+    """The account's session generation at login: a logout or a new password bumps it, ending this session."""
+    since: float = 0.0
+    """When the trainer logged in (Unix time): the session ends `MAX_AGE` later, renewed or not."""
 
-    def login(self, user_id: int, password_hash: str | None) -> WebSession:
+    def login(self, user_id: int, generation: int) -> WebSession:
         """A new session for this user, with a new CSRF token (no fixation)."""
-        return WebSession(lang=self.lang, user_id=user_id, key=fingerprint(password_hash))
+        return WebSession(lang=self.lang, user_id=user_id, generation=generation, since=time.time())
+
+    def current(self, generation: int) -> bool:
+        """Whether this session is of the account's current generation and still within its lifetime."""
+        return self.generation == generation and 0 <= time.time() - self.since <= MAX_AGE
 
     def with_lang(self, lang: Lang) -> WebSession:
         """The same session in another language."""
@@ -77,6 +78,9 @@ def preferred_lang(accept_language: str) -> Lang:
     return Lang.FRENCH
 
 
+_FIELDS = tuple(f.name for f in fields(WebSession))
+
+
 class Sessions:
     """Reads and writes the signed session cookie."""
 
@@ -90,7 +94,7 @@ class Sessions:
             try:
                 data = self.serializer.loads(raw, max_age=MAX_AGE)
                 if isinstance(data, dict) and data.get("lang") in set(Lang):
-                    return WebSession(**{k: data[k] for k in ("csrf", "lang", "user_id", "key") if k in data})
+                    return WebSession(**{k: data[k] for k in _FIELDS if k in data})
             except (BadSignature, TypeError):
                 pass
         return WebSession(lang=preferred_lang(request.headers.get("accept-language", "")).value)

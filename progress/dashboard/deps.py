@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +11,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from lessons.content import Library
 from lessons.i18n import Catalog
+from progress.dashboard.throttle import LoginThrottle
 from progress.decisions import LessonDecisions
 from progress.notify import Notifier
 
@@ -54,3 +55,4 @@ class DashboardDeps:
     timezone: str
     calendar: Path
     """The reminder calendar (`calendar.yaml` in the content folder)."""
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)

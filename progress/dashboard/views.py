@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,10 +27,10 @@ from lessons.content import Library
 from lessons.course import Course, Step
 from lessons.i18n import LANGUAGE_NAMES, without_bidi_marks
 from lessons.languages import RTL, Lang, pick
-from progress.accounts import authenticate
+from progress.accounts import authenticate, end_sessions
 from progress.certificate_pdf import certificate_pdf
 from progress.certificates import find_certificate
-from progress.dashboard.auth import Sessions, WebSession, fingerprint, secret_key
+from progress.dashboard.auth import Sessions, WebSession, secret_key
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import MAX_ID, DashboardDeps
 from progress.grading import grade_answer
@@ -61,7 +62,9 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 AUDIO_TYPES = {b"OggS": "audio/ogg", b"RIFF": "audio/wav", b"fLaC": "audio/flac", b"ID3": "audio/mpeg"}
-CSV_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+CSV_FORMULA = re.compile(r"(^|[;,\t\r\n])( *[=+\-@])")
+"""A formula start at the beginning of the cell or after a separator a spreadsheet may split on (`;` in
+French and Arabic locales, `,`, tab, line breaks)."""
 
 
 @dataclass(frozen=True)
@@ -155,8 +158,8 @@ def _audio_type(path: Path) -> str:
 
 def _csv_cell(value: object) -> str:
     """A cell that a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(CSV_FORMULA) else text
+    text = CSV_FORMULA.sub(r"\1'\2", "" if value is None else str(value))
+    return f"'{text}" if text.startswith(("\t", "\r")) else text
 
 
 class Dashboard:
@@ -180,6 +183,7 @@ class Dashboard:
         *,
         status: int = 200,
         viewer: Viewer | None = None,
+        headers: dict[str, str] | None = None,
         **context: Any,
     ) -> HTMLResponse:
         """A page in the session's language, with the session cookie refreshed and security headers."""
@@ -201,7 +205,7 @@ class Dashboard:
             when=self.when,
             **context,
         )
-        response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
+        response = HTMLResponse(html, status_code=status, headers={**SECURITY_HEADERS, **(headers or {})})
         self.sessions.save(response, session, request)
         return response
 
@@ -216,7 +220,7 @@ class Dashboard:
         if (
             user is None
             or user.role not in {Role.TRAINER, Role.ADMIN}
-            or fingerprint(user.password_hash) != session.key
+            or not session.current(user.session_generation)
         ):
             raise HTTPException(303, headers={"Location": f"{PREFIX}/login"})
         return Viewer(session, user, Scope.of(user, self.deps.library))
@@ -283,24 +287,56 @@ class Dashboard:
         password: Annotated[str, Form()] = "",
         csrf: Annotated[str, Form()] = "",
     ) -> Response:
-        """Check the credentials; on success a fresh session and the overview."""
+        """Check the credentials; on success a fresh session and the overview.
+
+        A login or an address with too many recent failures is refused (429) without checking the password,
+        and so is any login while all the password-check slots are taken (503): both say when to retry.
+        """
         session = self.sessions.load(request)
         if not session.csrf_ok(csrf):
             return self.render(request, session, "login.html", status=403, error="dash.csrf_failed")
-        with self.deps.sessions() as db:
-            user = authenticate(db, login, password)
-            db.commit()
+        throttle = self.deps.login_throttle
+        address = request.client.host if request.client else ""
+        if wait := throttle.retry_after(login, address):
+            return self.render(
+                request,
+                session,
+                "login.html",
+                status=429,
+                error="dash.login_throttled",
+                headers={"Retry-After": str(wait)},
+            )
+        with throttle.slot() as free:
+            if not free:
+                return self.render(
+                    request,
+                    session,
+                    "login.html",
+                    status=503,
+                    error="dash.login_busy",
+                    headers={"Retry-After": "1"},
+                )
+            with self.deps.sessions() as db:
+                user = authenticate(db, login, password)
+                db.commit()
         if user is None:
+            throttle.failed(login, address)
             return self.render(request, session, "login.html", status=401, error="dash.login_failed")
+        throttle.succeeded(login, address)
         response = RedirectResponse(f"{PREFIX}/", status_code=303)
-        self.sessions.save(response, session.login(user.id, user.password_hash), request)
+        self.sessions.save(response, session.login(user.id, user.session_generation), request)
         return response
 
     def logout(self, request: Request, csrf: Annotated[str, Form()] = "") -> Response:
-        """End the session."""
+        """End the session: this cookie and every copy of it (the account's session generation moves on)."""
         session = self.sessions.load(request)
         if not session.csrf_ok(csrf):
             raise HTTPException(403)
+        with self.deps.sessions() as db:
+            user = db.get(User, session.user_id) if session.user_id else None
+            if user is not None and session.current(user.session_generation):
+                end_sessions(user)
+                db.commit()
         response = RedirectResponse(f"{PREFIX}/login", status_code=303)
         self.sessions.save(response, WebSession(lang=session.lang), request)
         return response

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -72,6 +74,30 @@ async def test_bodies_that_are_not_updates_are_refused(world: World) -> None:
         response = await world.web.post(WEBHOOK_PATH, content=body, headers={SECRET_HEADER: SECRET})
         assert response.status_code == 400
     assert world.count(InboundMessage) == 0
+
+
+async def test_a_locked_database_is_answered_503_soon_and_the_other_requests_go_on(
+    settings: Settings,
+) -> None:
+    async with telegram_world(settings, "webhook", db_busy_timeout=2.0) as world:
+        amina = world.learner()
+        update = world.fake.number(amina.chat.message(text="Bonjour"))
+        holder = sqlite3.connect(world.app.settings.data_dir / "maalem.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            start = time.monotonic()
+            waiting = asyncio.create_task(world.post(update))
+            await asyncio.sleep(0.1)
+            assert (await world.web.get("/healthz")).status_code == 200
+            assert time.monotonic() - start < 1.5  # answered while the update waits on the lock
+            busy = await waiting
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+        finally:
+            holder.rollback()
+            holder.close()
+        assert (await world.post(update)).status_code == 200  # Telegram's retry is recorded and answered
+        await world.channel.settle()
+        assert world.count(InboundMessage) == 1 and len(amina.seen) == 1
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

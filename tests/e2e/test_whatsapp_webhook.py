@@ -5,16 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy import event, func, select
 
+from bot.settings import Settings
 from bot.web import MAX_BODY_BYTES
 from bot.whatsapp.store import message_key
 from bot.whatsapp.webhook import PATH
 from progress.models import DeliveryStatus, InboundMessage, OutboundMessage
-from tests.e2e.whatsapp import VERIFY_TOKEN, Harness, delivery, sign, status, text
+from tests.e2e.whatsapp import VERIFY_TOKEN, Harness, delivery, running, sign, status, text
 
 LEARNERS = ("212600000011", "212600000012", "212600000013")
 
@@ -146,3 +149,28 @@ async def test_deliveries_for_another_number_are_ignored(wa: Harness) -> None:
     response = await wa.post(delivery("999999999", [text(LEARNERS[0], "Bonjour")]))
     assert response.status_code == 200
     assert count(wa, InboundMessage) == 0 and count(wa, OutboundMessage) == 0
+
+
+async def test_a_locked_database_is_answered_503_soon_and_the_other_requests_go_on(
+    settings: Settings,
+) -> None:
+    async with running(settings, {"db_busy_timeout": 2.0}) as wa:
+        body = json.dumps(delivery(wa.fake.phone_number_id, [text(LEARNERS[0], "Bonjour")])).encode()
+        headers = {"content-type": "application/json", "x-hub-signature-256": sign(body)}
+        holder = sqlite3.connect(wa.app.settings.data_dir / "maalem.db", isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            start = time.monotonic()
+            waiting = asyncio.create_task(wa.http.post(PATH, content=body, headers=headers))
+            await asyncio.sleep(0.1)
+            assert (await wa.http.get("/healthz")).status_code == 200
+            assert time.monotonic() - start < 1.5  # answered while the delivery waits on the lock
+            busy = await waiting
+            assert busy.status_code == 503 and busy.headers["retry-after"] == "5"
+            assert time.monotonic() - start < 10
+        finally:
+            holder.rollback()
+            holder.close()
+        assert (await wa.post(body)).status_code == 200  # Meta's retry is recorded and answered
+        assert count(wa, InboundMessage) == 1
+        assert len(wa.fake.to(LEARNERS[0])) == 1

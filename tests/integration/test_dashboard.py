@@ -24,7 +24,7 @@ from lessons.i18n import RLM
 from lessons.languages import Lang
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
-from progress.dashboard.auth import COOKIE, SECRET_FILE
+from progress.dashboard.auth import COOKIE, MAX_AGE, SECRET_FILE, Sessions, secret_key
 from progress.models import Answer, ReviewCard, ReviewItem, Role, User, utcnow
 from progress.web import progress_parts
 from tests.integration.dashboard_world import (
@@ -113,6 +113,37 @@ async def test_a_changed_password_ends_old_sessions(
         add_trainer(session, "fes", "another long password", cooperative="FES-ZEL-01")
         session.commit()
     assert (await client.get("/dashboard/")).status_code == 303
+
+
+async def test_a_cookie_copied_before_logout_no_longer_opens_the_dashboard(
+    world: World, client: httpx.AsyncClient
+) -> None:
+    await login(client, "fes")
+    page = await client.get("/dashboard/")
+    copied = client.cookies[COOKIE]
+    await client.post("/dashboard/logout", data={"csrf": csrf_of(page.text)})
+    client.cookies.set(COOKIE, copied, domain="dash.test")
+    assert (await client.get("/dashboard/")).status_code == 303
+    assert (await login(client, "fes")).status_code == 303
+    assert (await client.get("/dashboard/")).status_code == 200  # a new login opens a new session
+
+
+async def test_a_session_ends_a_working_day_after_login_however_often_it_is_used(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    await login(client, "fes")
+    signer = Sessions(secret_key(None, dash_app.settings.data_dir)).serializer
+
+    async def renewed(hours_ago: float) -> int:
+        """The status of a page asked with the cookie re-signed just now, as constant use renews it."""
+        data = signer.loads(client.cookies[COOKIE])
+        client.cookies.set(
+            COOKIE, signer.dumps({**data, "since": data["since"] - hours_ago * 3600}), domain="dash.test"
+        )
+        return (await client.get("/dashboard/")).status_code
+
+    assert await renewed(MAX_AGE / 3600 - 1) == 200
+    assert await renewed(2) == 303
 
 
 async def test_every_page_renders_in_french_and_in_arabic_right_to_left(
@@ -404,3 +435,19 @@ async def test_staff_are_warned_when_certificates_have_no_public_address(
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=web), base_url="http://dash.test") as http:
         await login(http, "fes")
         assert warning not in shown(await http.get("/dashboard/"))
+
+
+async def test_no_piece_of_an_exported_cell_starts_a_formula_whatever_the_list_separator(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    names = ["Ali;=1+1;x", "Ali,@SUM(A1);x", "Ali\t+1", "Ali; -2", "=;=3", "Ben-Ali; Omar"]
+    with dash_app.sessions() as session:
+        session.add_all(User(display_name=n, stage="ready", cooperative_code="FES-ZEL-01") for n in names)
+        session.commit()
+    await login(client, "fes")
+    exported = await client.get("/dashboard/learners.csv")
+    cells = [cell for row in csv.reader(io.StringIO(exported.text)) for cell in row]
+    for separator in (";", ",", "\t"):
+        pieces = [piece.lstrip(" ") for cell in cells for piece in cell.split(separator)]
+        assert not [piece for piece in pieces if piece.startswith(("=", "+", "-", "@"))], separator
+    assert "Ben-Ali; Omar" in cells  # ordinary names are kept as they are
