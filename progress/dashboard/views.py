@@ -48,6 +48,7 @@ from progress.learners import (
 )
 from progress.models import Answer, Certificate, ReviewItem, Role, User, utcnow
 from progress.rules import Status, learner_status, zone
+from speech.audio import media_type
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/dashboard"
@@ -61,7 +62,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-AUDIO_TYPES = {b"OggS": "audio/ogg", b"RIFF": "audio/wav", b"fLaC": "audio/flac", b"ID3": "audio/mpeg"}
 CSV_FORMULA = re.compile(r"(^|[;,\t\r\n])( *[=+\-@])")
 """A formula start at the beginning of the cell or after a separator a spreadsheet may split on (`;` in
 French and Arabic locales, `,`, tab, line breaks)."""
@@ -146,14 +146,6 @@ class Labels:
         """A cooperative's name."""
         coop = self.library.cooperatives.get(code or "")
         return coop.name if coop else (code or "—")
-
-
-def _audio_type(path: Path) -> str:
-    with path.open("rb") as audio:
-        head = audio.read(4)
-    return next(
-        (kind for magic, kind in AUDIO_TYPES.items() if head.startswith(magic)), "application/octet-stream"
-    )
 
 
 def _csv_cell(value: object) -> str:
@@ -509,7 +501,7 @@ class Dashboard:
         path = Path(answer.audio_path).resolve()
         if not path.is_relative_to(self.deps.data_dir.resolve()) or not path.is_file():
             raise HTTPException(404)
-        return FileResponse(path, media_type=_audio_type(path), headers={"Cache-Control": "no-store"})
+        return FileResponse(path, media_type=media_type(path), headers={"Cache-Control": "no-store"})
 
     def certificate(self, request: Request, code: str) -> FileResponse:
         """A learner's certificate as PDF, for trainers who may see that learner."""

@@ -29,6 +29,7 @@ from speech.audio import (
     decode_audio,
     encode_audio,
     encode_ogg_opus,
+    media_type,
 )
 from speech.testing import video_note
 
@@ -243,3 +244,24 @@ def test_decoding_keeps_no_file_handles(tmp_path: Path, voice_note: bytes) -> No
     for _ in range(20):
         decode_audio(path)
     assert len(os.listdir("/proc/self/fd")) <= before
+
+
+@pytest.mark.parametrize(
+    ("fmt", "served"),
+    [
+        ("ogg", "audio/ogg"),
+        ("m4a", "audio/mp4"),
+        ("mp3", "audio/mpeg"),
+        ("amr", "audio/amr"),
+        ("wav", "audio/wav"),
+    ],
+)
+def test_each_phone_format_is_served_with_its_type(
+    speech_clip: Clip, tmp_path: Path, fmt: str, served: str
+) -> None:
+    """Trainers' players get the right type for every format a phone sends (M4A and AMR included)."""
+    note = tmp_path / "note.bin"
+    note.write_bytes(encode_audio(*speech_clip, fmt))  # type: ignore[arg-type]
+    assert media_type(note) == served
+    note.write_bytes(b"#EXTM3U\nhttp://x/a.mp3\n")
+    assert media_type(note) == "application/octet-stream"
