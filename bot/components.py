@@ -16,12 +16,20 @@ from speech.types import ModelError, Speaker, Transcriber
 
 log = logging.getLogger(__name__)
 
+CALIBRATION_FILE = "calibration.json"
+"""The grading model's calibration records, in the data folder."""
+
 
 def model_options(settings: Settings) -> ModelOptions:
     """Where the grading model is, from the settings."""
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     return ModelOptions(
-        settings.llm_model, settings.models_dir, settings.llm_api_url, key, settings.llm_api_model
+        settings.llm_model,
+        settings.models_dir,
+        settings.llm_api_url,
+        key,
+        settings.llm_api_model,
+        calibration=settings.data_dir / CALIBRATION_FILE,
     )
 
 
