@@ -30,7 +30,6 @@ from speech.types import ModelError
 if TYPE_CHECKING:  # the app, models, web and chat clients load only for the commands that use them
     from bot.app import App
     from lessons.assessment import Assessor
-    from lessons.calibration import CalibrationFile
     from lessons.drafting import Drafter
     from speech.models import TranscriberKind
 
@@ -79,19 +78,11 @@ def terminal_app(current: Settings) -> tuple[App, TerminalSender]:
     return app, sender
 
 
-def calibration(current: Settings) -> tuple[str, CalibrationFile]:
-    """The configured grading model's identity and the calibration records that say where it is trusted."""
-    from bot.components import CALIBRATION_FILE, model_options
-    from lessons.calibration import CalibrationFile
-    from lessons.combined import model_identity
-
-    kind: Literal["llm", "remote"] = "remote" if current.assessor == "remote" else "llm"
-    return model_identity(kind, model_options(current)), CalibrationFile(current.data_dir / CALIBRATION_FILE)
-
-
 @cli.command()
 def config() -> None:
     """Print the effective settings, secrets masked, and where the grading model is trusted."""
+    from bot.components import calibration
+
     current = settings()
     try:
         model, records = calibration(current)
@@ -687,7 +678,7 @@ def eval_assess(
     The model alone's figures per language are written to the data folder's calibration records, which decide
     where its vote counts (shown at the end and by `maalem config`).
     """
-    from bot.components import model_options
+    from bot.components import calibration, model_options
     from lessons.calibration import calibrate
     from lessons.combined import CombinedAssessor, build_judge
 
