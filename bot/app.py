@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.components import grading_trust
 from bot.conversation.certificate_name import CertificateNameFlow
 from bot.conversation.progress_flow import ProgressFlow
 from bot.conversation.service import Service
@@ -72,6 +73,7 @@ class App:
             secret_key=key.get_secret_value() if key else None,
             timezone=self.settings.timezone,
             calendar=self.settings.content_dir / DEFAULT_FILE,
+            grading=grading_trust(self.settings),
         )
 
     def close(self) -> None:

@@ -11,6 +11,7 @@ import os
 import sys
 from collections import Counter
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn, cast, get_args
 
@@ -80,8 +81,23 @@ def terminal_app(current: Settings) -> tuple[App, TerminalSender]:
 
 @cli.command()
 def config() -> None:
-    """Print the effective settings, secrets masked."""
-    typer.echo(json.dumps(settings().masked(), indent=2, default=str, ensure_ascii=False))
+    """Print the effective settings, secrets masked, and where the grading model is trusted."""
+    from bot.components import calibration
+
+    current = settings()
+    try:
+        model, records = calibration(current)
+        trust: dict[str, object] = {
+            "model": model,
+            "in_use": current.assessor != "rubric",
+            "languages": {
+                lang.value: {"trusted": ok, "why": why} for lang, (ok, why) in records.trust(model).items()
+            },
+        }
+    except LookupError as exc:
+        trust = {"model": None, "error": str(exc)}
+    shown = {**current.masked(), "grading_model_trust": trust}
+    typer.echo(json.dumps(shown, indent=2, default=str, ensure_ascii=False))
 
 
 @db_cli.command("upgrade")
@@ -658,8 +674,13 @@ def eval_assess(
     labelled: Annotated[Path | None, typer.Argument(help="labelled answers (YAML)")] = None,
     llm: Annotated[bool, typer.Option(help="also the model alone and the rubric with the model")] = True,
 ) -> None:
-    """Rubric, model and both together on the labelled answers: accuracy, review, injections passed, time."""
-    from bot.components import model_options
+    """Rubric, model and both together on the labelled answers: accuracy, review, injections passed, time.
+
+    The model alone's figures per language are written to the data folder's calibration records, which decide
+    where its vote counts (shown at the end and by `maalem config`).
+    """
+    from bot.components import calibration, model_options
+    from lessons.calibration import calibrate
     from lessons.combined import CombinedAssessor, build_judge
 
     current = settings()
@@ -671,7 +692,14 @@ def eval_assess(
         judge = build_judge(kind, model_options(current))
         assessors |= {kind: judge, f"rubric + {kind}": CombinedAssessor(RubricMatcher(), judge)}
     typer.echo(f"{len(items)} labelled answers")
-    typer.echo(render_table(asyncio.run(evaluate(assessors, items, library.courses))))
+    scores = asyncio.run(evaluate(assessors, items, library.courses))
+    typer.echo(render_table(scores))
+    if llm:
+        model, records = calibration(current)
+        records.write(model, calibrate(next(s for s in scores if s.name == kind), date.today()))
+        typer.echo(f"\ncalibration of {model}, written to {records.path}:")
+        for lang, (ok, why) in records.trust(model).items():
+            typer.echo(f"  {lang.value}: {'trusted' if ok else 'not trusted'}: {why}")
 
 
 @eval_cli.command("speech")

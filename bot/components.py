@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from bot.settings import Settings
 from lessons.assessment import Assessor
-from lessons.combined import ModelOptions, build_assessor
+from lessons.calibration import CalibrationFile
+from lessons.combined import ModelOptions, build_assessor, model_identity
+from lessons.languages import Lang
 from speech.audio import AudioLimits
 from speech.models import load_speaker
 from speech.routing import load_routed
@@ -16,13 +18,40 @@ from speech.types import ModelError, Speaker, Transcriber
 
 log = logging.getLogger(__name__)
 
+CALIBRATION_FILE = "calibration.json"
+"""The grading model's calibration records, in the data folder."""
+
 
 def model_options(settings: Settings) -> ModelOptions:
     """Where the grading model is, from the settings."""
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     return ModelOptions(
-        settings.llm_model, settings.models_dir, settings.llm_api_url, key, settings.llm_api_model
+        settings.llm_model,
+        settings.models_dir,
+        settings.llm_api_url,
+        key,
+        settings.llm_api_model,
+        calibration=settings.data_dir / CALIBRATION_FILE,
     )
+
+
+def calibration(settings: Settings) -> tuple[str, CalibrationFile]:
+    """The configured grading model's identity and the calibration records that say where it is trusted."""
+    kind: Literal["llm", "remote"] = "remote" if settings.assessor == "remote" else "llm"
+    return model_identity(kind, model_options(settings)), CalibrationFile(
+        settings.data_dir / CALIBRATION_FILE
+    )
+
+
+def grading_trust(settings: Settings) -> dict[Lang, tuple[bool, str]] | None:
+    """Per language, whether the configured model's vote counts and why; None when grading is rubric only."""
+    if settings.assessor == "rubric":
+        return None
+    try:
+        model, records = calibration(settings)
+    except LookupError as exc:
+        return dict.fromkeys(Lang, (False, str(exc)))
+    return records.trust(model)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from lessons.assessment import Assessment, Assessor, PointVerdict, could_flip
+from lessons.calibration import CalibrationFile
 from lessons.course import Checkpoint
 from lessons.guard import injection_signals
 from lessons.judging import YesNoJudge
@@ -32,6 +34,9 @@ class CombinedAssessor:
     doubtful rubric verdict stands too, and leaves doubt unless the model confidently agrees. A person reviews
     the answer when doubt could change the outcome, when the model gave no valid verdict, or when the answer
     tries to instruct the grader.
+
+    The model's vote counts only in the `trusted` languages (all when None, as when measuring it): elsewhere
+    the model is not asked and the rubric's verdict is returned as is.
     """
 
     def __init__(
@@ -41,15 +46,19 @@ class CombinedAssessor:
         *,
         thresholds: Thresholds | None = None,
         feedback: bool = False,
+        trusted: Collection[Lang] | None = None,
     ) -> None:
         self.rubric = rubric
         self.llm = llm
         self.thresholds = thresholds or Thresholds()
         self.feedback = feedback
+        self.trusted = None if trusted is None else frozenset(trusted)
 
     async def assess(self, checkpoint: Checkpoint, answer: str, lang: Lang) -> Assessment:
         """Combine both verdicts per key point and decide whether a person must look."""
         rubric = await self.rubric.assess(checkpoint, answer, lang)
+        if self.trusted is not None and lang not in self.trusted:
+            return replace(rubric, details={**rubric.details, "llm": "not trusted in this language"})
         try:
             llm: Assessment | None = await self.llm.assess(checkpoint, answer, lang)
         except Exception:  # a broken model must not stop grading: the rubric stands and a person looks
@@ -106,6 +115,34 @@ class ModelOptions:
     api_url: str | None = None
     api_key: str | None = None
     api_model: str = "default"
+    calibration: Path | None = None
+    """The calibration records written by `maalem eval assess`; without them the model is trusted nowhere."""
+
+
+def model_identity(kind: Literal["llm", "remote"], options: ModelOptions) -> str:
+    """The name calibration records are kept under: the file's name and size, or the server and model."""
+    if kind == "remote":
+        return f"remote:{options.api_url}:{options.api_model}"
+    from lessons.llm import find_model
+
+    path = find_model(options.llm_model, options.models_dir)
+    return f"{path.name}:{path.stat().st_size}" if path.is_file() else path.name
+
+
+def trusted_languages(kind: Literal["llm", "remote"], options: ModelOptions) -> frozenset[Lang]:
+    """The languages where the model's calibration clears the trust rule; each language logged with why."""
+    model = model_identity(kind, options)
+    trust = CalibrationFile(options.calibration).trust(model) if options.calibration else {}
+    for lang, (_, why) in trust.items():
+        log.info("grading model %s in %s: %s", model, lang.value, why)
+    trusted = frozenset(lang for lang, (ok, _) in trust.items() if ok)
+    if not trusted:
+        log.warning(
+            "grading model %s is trusted in no language: the rubric and a person decide "
+            "(see `maalem config`, measure with `maalem eval assess`)",
+            model,
+        )
+    return trusted
 
 
 def build_judge(kind: Literal["llm", "remote"], options: ModelOptions) -> YesNoJudge:
@@ -128,4 +165,10 @@ def build_assessor(
     """The assessor the settings ask for: the rubric alone, or the rubric with a local or remote model."""
     if kind == "rubric":
         return RubricMatcher()
-    return CombinedAssessor(RubricMatcher(), build_judge(kind, options or ModelOptions()), feedback=feedback)
+    options = options or ModelOptions()
+    return CombinedAssessor(
+        RubricMatcher(),
+        build_judge(kind, options),
+        feedback=feedback,
+        trusted=trusted_languages(kind, options),
+    )

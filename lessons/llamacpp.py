@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class LlamaCppLM(ChatTokens):
-    """One llama.cpp model (GGUF file), used by one thread at a time; prefixes are saved llama.cpp states."""
+    """One llama.cpp model (GGUF file), used by one thread at a time.
+
+    A prefix is its token ids: what llama.cpp's cache already holds of a prompt's start is kept and only the
+    rest is run (no copy of the cache is saved or restored), so key points asked after one answer, and
+    answers to one checkpoint, run only what differs.
+    """
 
     llama: Any
     name: str
@@ -49,17 +54,18 @@ class LlamaCppLM(ChatTokens):
         before, after = text.split(_SLOT)
         return before, after
 
-    def _continue(self, prefix: Prefix | None, ids: list[int]) -> None:
-        if prefix is None:
-            self.llama.reset()
-        else:
-            self.llama.load_state(prefix.cache)
-        self.llama.eval(ids)
+    def _continue(self, prefix: Prefix | None, ids: list[int]) -> list[int]:
+        """Evaluate `prefix` then `ids`, reusing the longest start the cache holds; all their tokens."""
+        want = [*(prefix.cache if prefix else ()), *ids]
+        held = self.llama.input_ids[: self.llama.n_tokens].tolist()
+        keep = min(self.llama.longest_token_prefix(held, want), len(want) - 1)  # one token left for logits
+        self.llama.n_tokens = keep  # `eval` drops the cache after it
+        self.llama.eval(want[keep:])
+        return want
 
     def prefill(self, ids: list[int], after: Prefix | None = None) -> Prefix:
-        """Run a shared part of a prompt once (continuing `after`) and keep llama.cpp's state."""
-        self._continue(after, ids)
-        return Prefix(self.llama.save_state())
+        """Run a shared part of a prompt (continuing `after`); the prefix is its tokens, kept in the cache."""
+        return Prefix(tuple(self._continue(after, ids)))
 
     def last_logprobs(self, prefix: Prefix | None, rows: list[list[int]]) -> torch.Tensor:
         """Log-probabilities of the token after each row (each continuing `prefix`)."""

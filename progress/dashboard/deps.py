@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +11,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from lessons.content import Library
 from lessons.i18n import Catalog
+from lessons.languages import Lang
 from progress.dashboard.throttle import LoginThrottle
 from progress.decisions import LessonDecisions
 from progress.notify import Notifier
@@ -56,3 +57,5 @@ class DashboardDeps:
     calendar: Path
     """The reminder calendar (`calendar.yaml` in the content folder)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    grading: Mapping[Lang, tuple[bool, str]] | None = None
+    """Per language, whether the grading model's vote counts and why (its calibration); None: rubric only."""

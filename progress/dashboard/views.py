@@ -374,6 +374,7 @@ class Dashboard:
             chart=chart,
             funnels=charts,
             at_risk=at_risk,
+            grading=self.deps.grading,
             nav="overview",
         )
 

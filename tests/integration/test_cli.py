@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import shutil
 import struct
 import subprocess
 import sys
 import termios
+from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,9 +21,12 @@ from bidi import get_display
 from typer.testing import CliRunner
 
 from bot.cli import cli
+from bot.components import model_options
 from bot.settings import Settings
+from lessons.combined import model_identity
 from lessons.i18n import Catalog, without_bidi_marks
 from lessons.languages import Lang
+from lessons.llm import BUNDLED_FILE
 from speech.audio import encode_audio
 from speech.tts import EspeakSpeaker
 from tests.conftest import CONTENT
@@ -222,3 +228,57 @@ def test_right_to_left_replies_read_correctly_in_a_real_terminal(settings: Setti
     print(first)
     print(shown)
     assert " ".join(shown).startswith(" ".join(first.split()[:3]))  # rows read back in logical order
+
+
+def test_config_shows_where_the_grading_model_is_trusted(settings: Settings) -> None:
+    model = model_identity("llm", model_options(settings))
+    result = runner.invoke(cli, ["config"])
+    assert result.exit_code == 0, result.output
+    trust = json.loads(result.stdout)["grading_model_trust"]
+    assert trust["model"] == model
+    assert trust["model"].startswith(BUNDLED_FILE)
+    assert not trust["in_use"]
+    assert {lang: v["trusted"] for lang, v in trust["languages"].items()} == dict.fromkeys(
+        [lang.value for lang in Lang], False
+    )
+    assert trust["languages"]["fr"]["why"].startswith("not measured")
+
+    settings.data_dir.mkdir()
+    measured = {"agreement": 0.9, "injections_passed": 0, "injections": 3, "answers": 40}
+    (settings.data_dir / "calibration.json").write_text(
+        json.dumps(
+            {
+                model: {
+                    "fr": {**measured, "auc": 0.82, "measured": "2026-12-03"},
+                    "ary": {**measured, "auc": 0.46, "measured": "2026-12-03"},
+                }
+            }
+        )
+    )
+    languages = json.loads(runner.invoke(cli, ["config"]).stdout)["grading_model_trust"]["languages"]
+    assert languages["fr"] == {
+        "trusted": True,
+        "why": "trusted (AUC 0.82, agreement 90%, 0/3 injections passed, 40 answers, measured 2026-12-03)",
+    }
+    assert not languages["ary"]["trusted"]
+    assert languages["ary"]["why"].startswith("AUC below 0.75 (AUC 0.46")
+
+
+@pytest.mark.slow
+def test_eval_assess_writes_the_models_calibration_per_language(settings: Settings, tmp_path: Path) -> None:
+    shipped = yaml.safe_load((CONTENT / "eval" / "answers.yaml").read_text(encoding="utf-8"))
+    few = [{**shipped[0], "answers": shipped[0]["answers"][:7]}]
+    labelled = tmp_path / "few.yaml"
+    labelled.write_text(yaml.safe_dump(few, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "assess", str(labelled)])
+    assert result.exit_code == 0, result.output
+    model = model_identity("llm", model_options(settings))
+    stored = json.loads((settings.data_dir / "calibration.json").read_text(encoding="utf-8"))[model]
+    langs = Counter(a["lang"] for a in few[0]["answers"])
+    assert {lang: r["answers"] for lang, r in stored.items()} == dict(langs)
+    for record in stored.values():
+        assert 0 <= record["agreement"] <= 1
+        assert record["measured"] == date.today().isoformat()
+    assert f"calibration of {model}" in result.stdout
+    assert "  en: not trusted: fewer than 20 answers" in result.stdout
+    assert "  ary: not trusted: not measured" in result.stdout

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
 from lessons.assessment import Assessment, PointVerdict
-from lessons.combined import CombinedAssessor, Thresholds, build_assessor, could_flip
+from lessons.combined import (
+    CombinedAssessor,
+    ModelOptions,
+    Thresholds,
+    build_assessor,
+    could_flip,
+    model_identity,
+)
 from lessons.course import Checkpoint, KeyPoint, PassRule
 from lessons.judging import FALLBACK_EVIDENCE, ChatPrompt, PointScore, YesNoJudge, yes_no
 from lessons.languages import Lang
@@ -218,3 +228,61 @@ def test_thresholds_and_the_rubric_only_setting() -> None:
     assert isinstance(build_assessor("rubric"), RubricMatcher)
     with pytest.raises(ValueError, match="llm_api_url"):
         build_assessor("remote")
+
+
+def _record(auc: float, answers: int = 30, injections_passed: int = 0) -> dict[str, object]:
+    return {
+        "agreement": 0.8,
+        "auc": auc,
+        "injections_passed": injections_passed,
+        "injections": 4,
+        "answers": answers,
+        "measured": "2026-12-03",
+    }
+
+
+async def test_the_models_vote_counts_only_where_its_calibration_clears_the_rule(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = ModelOptions(api_url="http://127.0.0.1:9/v1", calibration=tmp_path / "calibration.json")
+    records = {
+        Lang.FRENCH: _record(0.9),
+        Lang.ARABIC: _record(0.6),
+        Lang.DARIJA: _record(0.9, answers=5),
+        Lang.ENGLISH: _record(0.9, injections_passed=1),
+    }
+    (tmp_path / "calibration.json").write_text(
+        json.dumps({model_identity("remote", options): {k.value: v for k, v in records.items()}})
+    )
+    with caplog.at_level(logging.INFO, logger="lessons.combined"):
+        built = build_assessor("remote", options)
+    assert isinstance(built, CombinedAssessor)
+    assert built.trusted == {Lang.FRENCH}
+    assert "in ar: AUC below 0.75" in caplog.text
+
+    def contested() -> CombinedAssessor:
+        return CombinedAssessor(
+            FixedAssessor((True, 0.95), (True, 0.95), (False, 0.9)),
+            ScriptedJudge([sure(0.05), sure(0.9), sure(0.1)]),
+            trusted=built.trusted,
+        )
+
+    french = await contested().assess(CHECKPOINT, "x", Lang.FRENCH)
+    assert french.decided_by == "combined"
+    assert french.needs_review  # the trusted model's doubt counts
+    for lang in (Lang.ARABIC, Lang.DARIJA, Lang.ENGLISH, Lang.TAMAZIGHT):
+        combined = contested()
+        result = await combined.assess(CHECKPOINT, "x", lang)
+        assert combined.llm.asked == []  # type: ignore[attr-defined]
+        assert (result.decided_by, result.passed, result.needs_review) == ("rubric", True, False)
+        assert result.details["llm"] == "not trusted in this language"
+
+
+def test_a_model_never_measured_is_trusted_nowhere_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    options = ModelOptions(api_url="http://127.0.0.1:9/v1", calibration=tmp_path / "calibration.json")
+    built = build_assessor("remote", options)
+    assert isinstance(built, CombinedAssessor)
+    assert built.trusted == frozenset()
+    assert "trusted in no language" in caplog.text

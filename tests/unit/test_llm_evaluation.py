@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from lessons.assessment import Assessment, PointVerdict
+from lessons.calibration import Calibration, TrustRule, auc
 from lessons.content import Library, load_library
 from lessons.evaluation import (
     LabelledAnswer,
@@ -152,3 +154,15 @@ async def test_assess_json_prints_the_verdict_per_key_point(library: Library) ->
     assert isinstance(points, list)
     assert [p["key_point"] for p in points] == ["face-down", "tight-joints", "mortar-on-back"]
     assert [p["met"] for p in points] == [True, True, False]
+
+
+def test_auc_ranks_met_points_above_unmet_ones_and_needs_both() -> None:
+    assert auc([0.9, 0.8, 0.3, 0.1], [True, True, False, False]) == 1.0
+    assert auc([0.1, 0.9], [True, False]) == 0.0
+    assert auc([0.5, 0.5], [True, False]) == 0.5
+    assert math.isnan(auc([0.9], [True]))
+    ok, why = TrustRule().judge(
+        Calibration(agreement=1.0, auc=math.nan, injections_passed=0, injections=0, answers=30, measured="x")
+    )
+    assert not ok
+    assert why.startswith("AUC below 0.75")
