@@ -124,6 +124,7 @@ def build_app(
         max_text_chars=settings.max_text_chars,
         fetchers=fetchers,
         transcriber=transcriber,
+        secret=key.get_secret_value() if (key := settings.web_secret_key) else None,
     )
     service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
     service.flows.append(ProgressFlow(settings.data_dir, settings.public_base_url()))

@@ -14,7 +14,8 @@ from sqlalchemy.orm import DeclarativeBase, Session
 
 from bot.conversation.turn import Turn
 from lessons.languages import RTL
-from lessons.messages import Choice, Outgoing
+from lessons.messages import FAREWELL, Choice, Outgoing
+from progress.consent import remember_refusal
 from progress.models import Answer, Base, InboundMessage, MasterProfile, ReviewItem, User
 
 _PRIVATE_COLUMNS = {"password_hash"}
@@ -101,9 +102,21 @@ def forget(turn: Turn, data: str) -> None:
     if data != "forget:yes":
         turn.say("privacy.forget_cancelled")
         return
+    erase(turn, "privacy.forgotten")
+
+
+def refuse(turn: Turn) -> None:
+    """Consent refused (by the person or their guardian): erase them, keep only a hash to ask again later."""
+    remember_refusal(turn.session, turn.identity_hash)
+    erase(turn, "consent.declined")
+
+
+def erase(turn: Turn, farewell: str) -> None:
+    """Erase the user's rows and files, then say `farewell` to them as they were: they are gone."""
     lang, data_dir, uid = turn.lang, turn.tools.data_dir, turn.user.id
     erase_user(turn.session, turn.user, data_dir / "exports")
     shutil.rmtree(data_dir / "audio" / str(uid), ignore_errors=True)
     shutil.rmtree(data_dir / "certificates" / str(uid), ignore_errors=True)
-    text = turn.tools.catalog.t(lang, "privacy.forgotten")  # said as the user was: they are gone
-    turn.replies.append(Outgoing(turn.message.chat_id, text, lang.value, rtl=lang in RTL))
+    text = turn.tools.catalog.t(lang, farewell)
+    meta = {FAREWELL: "1"}
+    turn.replies.append(Outgoing(turn.message.chat_id, text, lang.value, rtl=lang in RTL, meta=meta))

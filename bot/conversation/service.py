@@ -21,6 +21,7 @@ from lessons.content import Library
 from lessons.i18n import Catalog
 from lessons.languages import Lang
 from lessons.messages import Incoming, MediaFetcher, Outgoing
+from progress.dashboard.auth import secret_key
 from progress.notify import Notifier
 from speech.types import Transcriber
 
@@ -42,6 +43,7 @@ class Service:
         max_text_chars: int = 2000,
         fetchers: Mapping[str, MediaFetcher] | None = None,
         transcriber: Transcriber | None = None,
+        secret: str | None = None,
     ) -> None:
         self.assessor = assessor
         self.fetchers = dict(fetchers or {})
@@ -58,6 +60,7 @@ class Service:
             max_text_chars,
             self.fetchers,
             transcriber,
+            secret_key(secret, data_dir),
         )
         journey = Journey(assessor)
         routes = learner_routes(Onboarding(library, catalog), journey, VoiceAnswers(journey))

@@ -18,6 +18,7 @@ from lessons.i18n import Catalog
 from lessons.languages import RTL, Lang
 from lessons.messages import Choice, Incoming, MediaFetcher, MediaTooLarge, Outgoing
 from lessons.tutor import Button, Position, Reply
+from progress.consent import identity_hash
 from progress.models import Answer, Enrolment, ReviewItem, User
 from progress.notify import Notifier, language_of
 from speech.audio import AudioError
@@ -64,6 +65,8 @@ class Tools:
     fetchers: Mapping[str, MediaFetcher]
     """By channel; a channel adds its own when it is built."""
     transcriber: Transcriber | None
+    identity_key: str
+    """The app's secret, which keys the hash kept of someone who refused consent."""
 
 
 @dataclass
@@ -89,6 +92,11 @@ class Turn:
     def lang(self) -> Lang:
         """The user's language (the default until chosen)."""
         return language_of(self.user, Lang.DARIJA)
+
+    @property
+    def identity_hash(self) -> str:
+        """The keyed hash of this chat's identity (all a refusal of consent keeps)."""
+        return identity_hash(self.tools.identity_key, self.message.channel, self.message.chat_id)
 
     @property
     def command(self) -> tuple[str, str] | None:

@@ -16,7 +16,19 @@ from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from lessons.i18n import RLM
 from lessons.languages import Lang
-from progress.models import Answer, ChannelIdentity, Consent, InboundMessage, ReviewItem, StepProgress, User
+from progress.learners import Scope, overview
+from progress.models import (
+    Answer,
+    ChannelIdentity,
+    Consent,
+    ConsentRefusal,
+    InboundMessage,
+    OutboundMessage,
+    ReviewItem,
+    StepProgress,
+    User,
+    utcnow,
+)
 from tests.integration.journeys import onboard, right_answer, to_checkpoint
 
 
@@ -58,13 +70,46 @@ async def test_a_minor_needs_a_guardian(app: App, learner: MemoryUser) -> None:
     await learner.press("lang:fr")
     [guardian] = await learner.press("consent:minor")
     assert {c.data for c in guardian.choices} == {"guardian:yes", "guardian:no"}
-    [declined, again] = await learner.press("guardian:no")
-    assert count(app, Consent, granted=True) == 0
-    assert again.choices  # asked again, nothing lost
     await learner.press("guardian:yes")
     with app.sessions() as session:
         consent = session.scalars(select(Consent)).one()
         assert consent.by_guardian and consent.granted
+
+
+def assert_nothing_kept_but_the_refusal(app: App, learner: MemoryUser, name: str) -> None:
+    """After a refusal: no user, identity, consent, message text or outbox row; only the keyed hash."""
+    for model in (User, ChannelIdentity, Consent, OutboundMessage):
+        assert count(app, model) == 0, model
+    with app.sessions() as session:
+        inbound = session.scalars(select(InboundMessage)).all()
+        assert inbound and all(m.user_id is None and m.payload == {} for m in inbound)
+        assert all(learner.chat_id not in m.chat_id for m in inbound)
+        [refusal] = session.scalars(select(ConsentRefusal)).all()
+        assert learner.chat_id not in refusal.identity_hash and len(refusal.identity_hash) == 64
+        assert overview(session, Scope(everything=True), utcnow()).learners == 0
+    database = Path(app.settings.resolved_database_url().removeprefix("sqlite:///"))
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            assert name.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("refusal", [("consent:no",), ("consent:minor", "guardian:no")])
+async def test_refusing_consent_keeps_only_a_hash_and_asks_again_on_return(
+    app: App, learner: MemoryUser, refusal: tuple[str, ...]
+) -> None:
+    await learner.send(learner.message("text", "Bonjour", name="Fatima Zahra Bennani"))
+    await learner.press("lang:fr")
+    for action in refusal:
+        replies = await learner.press(action)
+    [declined] = replies
+    assert "effacé" in declined.text and "trace codée" in declined.text and not declined.choices
+    assert_nothing_kept_but_the_refusal(app, learner, "Fatima Zahra Bennani")
+
+    [again, question] = await learner.say("Bonjour")
+    assert "tu as dit non" in again.text
+    assert {c.data for c in question.choices} == {"consent:adult", "consent:minor", "consent:no"}
+    await learner.press("consent:adult")
+    assert count(app, ConsentRefusal) == 0 and count(app, Consent, granted=True) == 1
 
 
 async def test_cooperative_code(app: App, learner: MemoryUser) -> None:
