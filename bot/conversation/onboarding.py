@@ -10,6 +10,7 @@ from lessons.i18n import LANGUAGE_NAMES, Catalog
 from lessons.language_guess import guess_language
 from lessons.languages import Lang, pick
 from lessons.messages import Choice
+from progress.authoring import AUTHORS
 from progress.consent import forget_refusal, refused_before
 from progress.models import Consent
 
@@ -55,6 +56,8 @@ class Onboarding:
         lang = turn.lang
         if stage == "language":
             self.ask_language(turn, welcome=False)
+        elif stage == "consent" and turn.user.role in AUTHORS:
+            turn.say("consent.master", choices=self._choices(lang, ("consent:adult", "consent:no")))
         elif stage == "consent":
             turn.say(
                 "consent.ask",
@@ -85,9 +88,8 @@ class Onboarding:
     @staticmethod
     def _granted(turn: Turn, *, by_guardian: bool) -> None:
         """Record the consent; an earlier refusal from this identity is no longer kept."""
-        consent = Consent(
-            user_id=turn.user.id, kind="learning_data_and_voice", granted=True, by_guardian=by_guardian
-        )
+        kind = "teaching_voice_and_video" if turn.user.role in AUTHORS else "learning_data_and_voice"
+        consent = Consent(user_id=turn.user.id, kind=kind, granted=True, by_guardian=by_guardian)
         turn.session.add(consent)
         forget_refusal(turn.session, turn.identity_hash)
 
@@ -110,6 +112,8 @@ class Onboarding:
             if arg == "adult":
                 self._granted(turn, by_guardian=False)
             user.stage = "guardian" if user.is_minor else "region"
+            if user.role in AUTHORS and arg == "adult":  # region and craft come with the master profile
+                user.stage = "ready"
         elif user.stage == "guardian" and action == "guardian":
             if arg != "yes":
                 refuse(turn)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from bot.conversation.turn import Turn
 from lessons.languages import RTL
 from lessons.messages import FAREWELL, Choice, Outgoing
+from progress.authoring import AUTHORS
 from progress.consent import remember_refusal
 from progress.models import Answer, Base, InboundMessage, MasterProfile, ReviewItem, User
 
@@ -108,7 +109,7 @@ def forget(turn: Turn, data: str) -> None:
 def refuse(turn: Turn) -> None:
     """Consent refused (by the person or their guardian): erase them, keep only a hash to ask again later."""
     remember_refusal(turn.session, turn.identity_hash)
-    erase(turn, "consent.declined")
+    erase(turn, "consent.master_declined" if turn.user.role in AUTHORS else "consent.declined")
 
 
 def erase(turn: Turn, farewell: str) -> None:

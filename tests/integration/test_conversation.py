@@ -50,6 +50,13 @@ async def test_first_contact_guesses_the_language_and_asks_by_buttons(learner: M
     assert {c.data for c in consent.choices} == {"consent:adult", "consent:minor", "consent:no"}
 
 
+async def test_the_consent_question_says_who_can_listen(learner: MemoryUser) -> None:
+    await learner.say("Bonjour")
+    [consent] = await learner.press("lang:fr")
+    assert "formateurs de ta coopérative et de ta région" in consent.text
+    assert "administrateurs de la plateforme" in consent.text
+
+
 async def test_french_learner_onboards_in_under_six_taps(app: App, learner: MemoryUser) -> None:
     [welcome] = await learner.say("Bonjour, je veux apprendre")
     assert welcome.lang == "fr" and not welcome.rtl
