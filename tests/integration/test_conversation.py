@@ -208,6 +208,22 @@ async def test_duplicate_delivery_is_processed_once(
     assert len([o for o in learner.inbox if "Essaie encore" in o.text]) == 1
 
 
+async def test_each_database_erases_a_refusal_and_cleans_up_after_it(
+    settings: Settings, database_url: str
+) -> None:
+    memory = MemorySender()
+    app = build_app(settings.model_copy(update={"database_url": database_url}), senders={CHANNEL: memory})
+    try:
+        learner = MemoryUser(app, memory, "learner-db")
+        await learner.say("Bonjour")
+        await learner.press("lang:fr")
+        [declined] = await learner.press("consent:no")  # sent, then its row erased and VACUUM run
+        assert declined.text == app.catalog.t(Lang.FRENCH, "consent.declined")
+        assert (count(app, User), count(app, OutboundMessage), count(app, ConsentRefusal)) == (0, 0, 1)
+    finally:
+        app.close()
+
+
 async def test_each_database_records_a_delivery_once_and_grades_the_answer(
     settings: Settings, database_url: str
 ) -> None:
