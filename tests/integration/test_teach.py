@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -305,7 +306,7 @@ async def test_a_master_who_is_forgotten_leaves_no_session_and_published_work_st
         assert session.scalars(select(User).where(User.role == "master")).first() is None
         profile = session.scalars(select(MasterProfile)).one()
         assert (profile.user_id, profile.author_id) == (None, "hassan-benali")
-        assert session.scalars(select(AuthoredLesson)).one().status == "submitted"
+        assert session.scalars(select(AuthoredLesson)).first() is None  # unpublished: erased (#14, item 7)
 
 
 async def test_an_invited_master_consents_before_anything_they_record_is_kept(
@@ -342,3 +343,36 @@ async def test_a_master_who_refuses_consent_is_unlinked_and_nothing_of_them_is_k
         assert session.scalars(select(User)).first() is None
         profile = session.scalars(select(MasterProfile)).one()  # the cooperative's record of the master stays
         assert profile.user_id is None
+
+
+async def test_a_masters_mydata_lists_their_lessons_and_forget_erases_the_unpublished_ones(
+    app: App, memory: MemorySender
+) -> None:
+    master = MemoryUser(app, memory, "master-1")
+    await link(master, app)
+    await record_typed_lesson(master)
+    with app.sessions() as session:
+        published_id = session.scalars(select(AuthoredLesson.id)).one()
+    assert app.decisions.decide(published_id, approve=True) is not None
+    await record_typed_lesson(master)  # a second lesson, waiting for a trainer
+    with app.sessions() as session:
+        [draft] = submitted(session)
+    drafts = app.settings.data_dir / "authoring" / str(draft.id)
+    assert any(drafts.iterdir())
+
+    [export, told] = await master.say("/mydata")
+    data = json.loads(Path(export.media).read_text(encoding="utf-8"))  # type: ignore[arg-type]
+    assert {lesson["status"] for lesson in data["authored_lessons"]} == {"approved", "submitted"}
+    captions = [step["caption"]["en"]["text"] for step in data["authored_steps"]]
+    assert captions.count(STEP_TWO) == 2
+    assert any(step.get("checkpoint") for step in data["authored_steps"])
+    assert told.text == said(app, "privacy.export_authored")
+
+    await master.say("/forget")
+    await master.press("forget:yes")
+    with app.sessions() as session:
+        assert submitted(session) == []  # gone from the approval queue
+        assert session.scalars(select(AuthoredLesson.id)).all() == [published_id]  # stays, unlinked
+        assert session.scalars(select(AuthoredStep.lesson_id)).all() == [published_id] * 2
+        assert session.scalars(select(MasterProfile.user_id)).one() is None
+    assert not drafts.exists()
