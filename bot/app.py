@@ -132,6 +132,7 @@ def build_app(
         fetchers=fetchers,
         transcriber=transcriber,
         speaker=speaker,
+        secret=key.get_secret_value() if (key := settings.web_secret_key) else None,
     )
     service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
     service.flows.append(ProgressFlow())

@@ -9,13 +9,13 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Row, bindparam, update
+from sqlalchemy import Row, bindparam, delete, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.logs import redact
 from lessons.i18n import without_bidi_marks
-from lessons.messages import Outgoing, Sender, Undeliverable
-from progress.db import begin
+from lessons.messages import FAREWELL, Outgoing, Sender, Undeliverable
+from progress.db import begin, scrub
 from progress.models import Base, OutboundMessage, utcnow
 from speech.types import Speaker
 
@@ -37,6 +37,7 @@ _SENT = (
     .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
     .values(status="sent", sent_at=bindparam("at"))
 )
+_ERASE = delete(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
 _RELEASE = (
     update(_OUTBOX)
     .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
@@ -78,13 +79,14 @@ class Outbox:
             self._release([row_id for row_id, _ in rows])
             return 0
         for done, (row_id, payload) in enumerate(rows):
+            message = Outgoing.from_json(payload)
             try:
-                await sender.send(await self._spoken(Outgoing.from_json(payload)))
+                await sender.send(await self._spoken(message))
             except Exception as exc:
-                self._failed(row_id, exc)
+                self._failed(row_id, exc, farewell=FAREWELL in message.meta)
                 self._release([row_id for row_id, _ in rows[done + 1 :]])
                 return done
-            self._sent(row_id)
+            self._sent(row_id, farewell=FAREWELL in message.meta)
         return len(rows)
 
     async def _spoken(self, message: Outgoing) -> Outgoing:
@@ -113,9 +115,15 @@ class Outbox:
         with begin(self.sessions) as connection:
             connection.execute(update(_OUTBOX).where(_OUTBOX.c.status == "sending").values(status="pending"))
 
-    def _sent(self, row_id: int) -> None:
+    def _sent(self, row_id: int, *, farewell: bool) -> None:
+        """Mark a row sent; a farewell to someone erased is erased with its last trace of them."""
         with begin(self.sessions) as connection:
-            connection.execute(_SENT, {"row": row_id, "at": utcnow()})
+            if farewell:
+                connection.execute(_ERASE, {"row": row_id})
+            else:
+                connection.execute(_SENT, {"row": row_id, "at": utcnow()})
+        if farewell:
+            scrub(self.sessions.kw["bind"])
 
     def _release(self, row_ids: list[int]) -> None:
         """Rows this flush took but did not send go back to pending."""
@@ -123,7 +131,7 @@ class Outbox:
             with begin(self.sessions) as connection:
                 connection.execute(_RELEASE, [{"row": row_id} for row_id in row_ids])
 
-    def _failed(self, row_id: int, exc: Exception) -> None:
+    def _failed(self, row_id: int, exc: Exception, *, farewell: bool) -> None:
         with self.sessions() as session:
             row = session.get_one(OutboundMessage, row_id)
             row.attempts += 1
@@ -134,8 +142,12 @@ class Outbox:
                 log.error(
                     "giving up sending outbox message %d on %s: %s", row.id, row.channel, type(exc).__name__
                 )
+                if farewell:  # kept for no one: it names an erased person's chat
+                    session.delete(row)
             else:
                 log.warning(
                     "sending outbox message %d failed (try %d): %s", row.id, row.attempts, type(exc).__name__
                 )
             session.commit()
+        if farewell and row.status == "failed":
+            scrub(self.sessions.kw["bind"])

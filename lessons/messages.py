@@ -58,6 +58,11 @@ class Choice:
     data: str
 
 
+FAREWELL = "farewell"
+"""Meta key of the last message to someone just erased: it answers the message they sent (so it is inside any
+reply window), and its outbox row is erased once it is delivered or given up."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """One message to send: text (already translated), optional choices, media and spoken version."""

@@ -140,7 +140,7 @@ def redeem_invite(session: Session, profile: MasterProfile, user: User) -> None:
     user.language = user.language or profile.language
     user.craft_code = user.craft_code or profile.craft_code
     user.region_code = user.region_code or profile.region_code
-    user.stage = "ready"
+    user.stage = "consent"  # a master agrees to their voice and video being kept, as apprentices do
 
 
 def profile_of(session: Session, user: User) -> MasterProfile | None:

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+WAL_LIMIT = 16 * 1024 * 1024
+"""Bytes a SQLite write-ahead log is cut back to after a checkpoint (old page copies would stay in it)."""
+
+
 class DatabaseUnavailable(Exception):
     """The database cannot be opened or written; the message says where and why."""
 
@@ -48,9 +52,24 @@ def make_engine(url: str, busy_timeout: float = BUSY_TIMEOUT) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, not left in free pages
+        cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
         cursor.close()
 
     return engine
+
+
+def scrub(engine: Engine) -> None:
+    """After an erasure, leave no copy of the erased rows readable.
+
+    SQLite: the write-ahead log is copied into the database (where `secure_delete` zeroed them) and emptied.
+    PostgreSQL: VACUUM (outside a transaction) frees the dead row versions; their bytes stay on disk until
+    reused, and in any WAL archive or backup until those expire."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        else:
+            connection.exec_driver_sql("VACUUM")
 
 
 def alembic_config(url: str) -> Config:

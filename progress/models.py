@@ -148,6 +148,15 @@ class Consent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ConsentRefusal(Base):
+    """All that is kept of someone who refused consent: a keyed hash of their chat identity, to ask again."""
+
+    __tablename__ = "consent_refusals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Enrolment(Base):
     """A learner's place in a course."""
 

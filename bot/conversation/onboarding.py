@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from bot.conversation.journey import show_courses
+from bot.conversation.privacy import refuse
 from bot.conversation.turn import Turn
 from lessons.content import Library
 from lessons.i18n import LANGUAGE_NAMES, Catalog
 from lessons.language_guess import guess_language
 from lessons.languages import Lang, pick
 from lessons.messages import Choice
+from progress.authoring import AUTHORS
+from progress.consent import forget_refusal, refused_before
 from progress.models import Consent
 
 STAGES = ("language", "consent", "guardian", "region", "craft", "cooperative", "ready")
@@ -25,7 +28,12 @@ class Onboarding:
         """The very first message: the language guessed from it, then the five offered."""
         message, default = turn.message, turn.tools.default_language
         turn.user.language = guess_language(message.text.strip(), message.locale, default).value
-        self.ask_language(turn, welcome=True)
+        if refused_before(turn.session, turn.identity_hash):
+            turn.user.stage = "consent"
+            turn.say("consent.again")
+            self.ask_current(turn)
+        else:
+            self.ask_language(turn, welcome=True)
 
     def start(self, turn: Turn, arg: str = "") -> None:
         """`/start`: the courses once onboarding is done, else the current question again."""
@@ -48,6 +56,8 @@ class Onboarding:
         lang = turn.lang
         if stage == "language":
             self.ask_language(turn, welcome=False)
+        elif stage == "consent" and turn.user.role in AUTHORS:
+            turn.say("consent.master", choices=self._choices(lang, ("consent:adult", "consent:no")))
         elif stage == "consent":
             turn.say(
                 "consent.ask",
@@ -75,6 +85,14 @@ class Onboarding:
     def _choices(self, lang: Lang, actions: tuple[str, ...]) -> tuple[Choice, ...]:
         return tuple(Choice(self.catalog.t(lang, "button." + a.replace(":", "_")), a) for a in actions)
 
+    @staticmethod
+    def _granted(turn: Turn, *, by_guardian: bool) -> None:
+        """Record the consent; an earlier refusal from this identity is no longer kept."""
+        kind = "teaching_voice_and_video" if turn.user.role in AUTHORS else "learning_data_and_voice"
+        consent = Consent(user_id=turn.user.id, kind=kind, granted=True, by_guardian=by_guardian)
+        turn.session.add(consent)
+        forget_refusal(turn.session, turn.identity_hash)
+
     def handle(self, turn: Turn) -> None:
         """Take the user's answer to the current question, then ask the next."""
         user, message = turn.user, turn.message
@@ -88,22 +106,20 @@ class Onboarding:
             user.stage = "consent"
         elif user.stage == "consent" and action == "consent":
             if arg == "no":
-                turn.say("consent.declined")
-                turn.session.add(Consent(user_id=user.id, kind="learning_data_and_voice", granted=False))
-            else:
-                user.is_minor = arg == "minor"
-                if arg == "adult":
-                    turn.session.add(Consent(user_id=user.id, kind="learning_data_and_voice", granted=True))
-                user.stage = "guardian" if user.is_minor else "region"
+                refuse(turn)
+                return
+            user.is_minor = arg == "minor"
+            if arg == "adult":
+                self._granted(turn, by_guardian=False)
+            user.stage = "guardian" if user.is_minor else "region"
+            if user.role in AUTHORS and arg == "adult":  # region and craft come with the master profile
+                user.stage = "ready"
         elif user.stage == "guardian" and action == "guardian":
             if arg != "yes":
-                turn.say("consent.declined")
-            else:
-                consent = Consent(
-                    user_id=user.id, kind="learning_data_and_voice", granted=True, by_guardian=True
-                )
-                turn.session.add(consent)
-                user.stage = "region"
+                refuse(turn)
+                return
+            self._granted(turn, by_guardian=True)
+            user.stage = "region"
         elif user.stage == "region" and action == "region" and arg in self.library.regions:
             user.region_code = arg
             user.stage = "craft"

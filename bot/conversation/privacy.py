@@ -14,8 +14,19 @@ from sqlalchemy.orm import DeclarativeBase, Session
 
 from bot.conversation.turn import Turn
 from lessons.languages import RTL
-from lessons.messages import Choice, Outgoing
-from progress.models import Answer, Base, InboundMessage, MasterProfile, ReviewItem, User
+from lessons.messages import FAREWELL, Choice, Outgoing
+from progress.authoring import AUTHORS, profile_of
+from progress.consent import remember_refusal
+from progress.models import (
+    Answer,
+    AuthoredLesson,
+    AuthoredStep,
+    Base,
+    InboundMessage,
+    MasterProfile,
+    ReviewItem,
+    User,
+)
 
 _PRIVATE_COLUMNS = {"password_hash"}
 _KEPT_ANONYMOUS = {InboundMessage.__tablename__, MasterProfile.__tablename__}
@@ -39,9 +50,21 @@ def _personal_tables() -> list[type[Base]]:
     return sorted(models, key=lambda model: order[model.__tablename__])
 
 
+def _authored(session: Session, user: User) -> list[AuthoredLesson]:
+    """The lessons a master recorded, published or not."""
+    profile = profile_of(session, user)
+    if profile is None:
+        return []
+    return list(session.scalars(select(AuthoredLesson).where(AuthoredLesson.master_id == profile.id)))
+
+
 def export_data(session: Session, user: User) -> dict[str, Any]:
-    """Everything stored about `user`: the profile, then every table that refers to them."""
+    """Everything stored about `user`: the profile, every table that refers to them, what they authored."""
     document: dict[str, Any] = {"profile": _row(user)}
+    lessons = _authored(session, user)
+    steps = select(AuthoredStep).where(AuthoredStep.lesson_id.in_([lesson.id for lesson in lessons]))
+    document[AuthoredLesson.__tablename__] = [_row(lesson) for lesson in lessons]
+    document[AuthoredStep.__tablename__] = [_row(step) for step in session.scalars(steps)]
     for model in _personal_tables():
         rows = session.scalars(select(model).where(model.user_id == user.id))  # type: ignore[attr-defined]
         document[model.__tablename__] = [_row(r) for r in rows]
@@ -60,14 +83,17 @@ def export_user(session: Session, user: User, folder: Path) -> Path:
     return path
 
 
-def erase_user(session: Session, user: User, exports: Path | None = None) -> None:
-    """Delete the user and every row tied to them; the message log keeps only anonymous delivery ids."""
+def erase_user(session: Session, user: User, data_dir: Path | None = None) -> None:
+    """Delete the user, every row tied to them and a master's unpublished lessons (rows and files; published
+    ones stay under their licence, unlinked); the message log keeps only anonymous delivery ids."""
     uid = user.id
     session.execute(
         update(InboundMessage)
         .where(InboundMessage.user_id == uid)
         .values(user_id=None, chat_id="erased", payload={}, error=None)
     )
+    drafts = [lesson.id for lesson in _authored(session, user) if lesson.status != "approved"]
+    session.execute(delete(AuthoredLesson).where(AuthoredLesson.id.in_(drafts)))  # their steps go with them
     session.execute(update(MasterProfile).where(MasterProfile.user_id == uid).values(user_id=None))
     answers = select(Answer.id).where(Answer.user_id == uid)
     session.execute(delete(ReviewItem).where(ReviewItem.answer_id.in_(answers)))
@@ -76,15 +102,19 @@ def erase_user(session: Session, user: User, exports: Path | None = None) -> Non
             session.execute(delete(model).where(model.user_id == uid))  # type: ignore[attr-defined]
     session.execute(delete(User).where(User.id == uid))
     session.expunge(user)
-    if exports is not None:
-        for path in exports.glob(f"maalem-data-{uid}-*.json"):
+    if data_dir is not None:
+        for path in (data_dir / "exports").glob(f"maalem-data-{uid}-*.json"):
             path.unlink(missing_ok=True)
+        for lesson_id in drafts:
+            shutil.rmtree(data_dir / "authoring" / str(lesson_id), ignore_errors=True)
 
 
 def send_export(turn: Turn, arg: str = "") -> None:
-    """`/mydata`: the user's data as a file."""
+    """`/mydata`: the user's data as a file; a master is told what becomes of the lessons they recorded."""
     path = export_user(turn.session, turn.user, turn.tools.data_dir / "exports")
     turn.say("privacy.export", media=str(path), media_kind="document")
+    if _authored(turn.session, turn.user):
+        turn.say("privacy.export_authored")
 
 
 def ask_forget(turn: Turn, arg: str = "") -> None:
@@ -101,9 +131,21 @@ def forget(turn: Turn, data: str) -> None:
     if data != "forget:yes":
         turn.say("privacy.forget_cancelled")
         return
+    erase(turn, "privacy.forgotten")
+
+
+def refuse(turn: Turn) -> None:
+    """Consent refused (by the person or their guardian): erase them, keep only a hash to ask again later."""
+    remember_refusal(turn.session, turn.identity_hash)
+    erase(turn, "consent.master_declined" if turn.user.role in AUTHORS else "consent.declined")
+
+
+def erase(turn: Turn, farewell: str) -> None:
+    """Erase the user's rows and files, then say `farewell` to them as they were: they are gone."""
     lang, data_dir, uid = turn.lang, turn.tools.data_dir, turn.user.id
-    erase_user(turn.session, turn.user, data_dir / "exports")
+    erase_user(turn.session, turn.user, data_dir)
     shutil.rmtree(data_dir / "audio" / str(uid), ignore_errors=True)
     shutil.rmtree(data_dir / "certificates" / str(uid), ignore_errors=True)
-    text = turn.tools.catalog.t(lang, "privacy.forgotten")  # said as the user was: they are gone
-    turn.replies.append(Outgoing(turn.message.chat_id, text, lang.value, rtl=lang in RTL))
+    text = turn.tools.catalog.t(lang, farewell)
+    meta = {FAREWELL: "1"}
+    turn.replies.append(Outgoing(turn.message.chat_id, text, lang.value, rtl=lang in RTL, meta=meta))

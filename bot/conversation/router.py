@@ -12,6 +12,8 @@ from bot.conversation.onboarding import Onboarding
 from bot.conversation.turn import Flow, Turn
 from bot.conversation.voice import VoiceAnswers
 from lessons.tutor import AskPressed, Begin, Event, Next, Repeat
+from progress.authoring import AUTHORS
+from progress.models import User
 
 COMMANDS = ("start", "help", "courses", "progress", "pause", "language", "spoken", "mydata", "forget")
 """The command menu, in the order the chat apps show it."""
@@ -155,9 +157,18 @@ class Router:
         return True
 
     def _flow(self, turn: Turn) -> bool:
-        """Let the first flow that wants the message handle it."""
+        """Let the first flow that wants the message handle it. No flow takes anything from an author who has
+        not consented yet (nothing of their voice or video is kept before); one who just linked is asked."""
+        if _awaits_consent(turn.user):
+            return False
         for flow in self.flows:
             if flow.wants(turn):
                 flow.handle(turn)
+                if _awaits_consent(turn.user):
+                    self.routes.ask_again(turn)
                 return True
         return False
+
+
+def _awaits_consent(user: User) -> bool:
+    return user.role in AUTHORS and user.stage != "ready"

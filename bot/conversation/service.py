@@ -21,6 +21,7 @@ from lessons.content import Library
 from lessons.i18n import Catalog
 from lessons.languages import Lang
 from lessons.messages import Incoming, MediaFetcher, Outgoing
+from progress.dashboard.auth import secret_key
 from progress.notify import Notifier
 from speech.types import Speaker, Transcriber
 
@@ -44,6 +45,7 @@ class Service:
         fetchers: Mapping[str, MediaFetcher] | None = None,
         transcriber: Transcriber | None = None,
         speaker: Speaker | None = None,
+        secret: str | None = None,
     ) -> None:
         self.assessor = assessor
         self.fetchers = dict(fetchers or {})
@@ -63,6 +65,7 @@ class Service:
             self.fetchers,
             transcriber,
             speaker,
+            secret_key(secret, data_dir),
         )
         journey = Journey(assessor)
         routes = learner_routes(Onboarding(library, catalog), journey, VoiceAnswers(journey))

@@ -18,6 +18,7 @@ from lessons.i18n import Catalog
 from lessons.languages import RTL, Lang
 from lessons.messages import Choice, Incoming, MediaFetcher, MediaTooLarge, Outgoing
 from lessons.tutor import Button, Position, Reply
+from progress.consent import identity_hash
 from progress.models import Answer, Enrolment, ReviewItem, User
 from progress.notify import Notifier, language_of
 from speech.audio import AudioError
@@ -66,6 +67,8 @@ class Tools:
     transcriber: Transcriber | None
     speaker: Speaker | None
     """Reads replies aloud for learners who asked (`/spoken`); None when none is configured."""
+    identity_key: str
+    """The app's secret, which keys the hash kept of someone who refused consent."""
 
 
 @dataclass
@@ -91,6 +94,11 @@ class Turn:
     def lang(self) -> Lang:
         """The user's language (the default until chosen)."""
         return language_of(self.user, Lang.DARIJA)
+
+    @property
+    def identity_hash(self) -> str:
+        """The keyed hash of this chat's identity (all a refusal of consent keeps)."""
+        return identity_hash(self.tools.identity_key, self.message.channel, self.message.chat_id)
 
     @property
     def command(self) -> tuple[str, str] | None:

@@ -19,7 +19,7 @@ from bot.whatsapp.render import Labels, media_payload, render, template_payload
 from bot.whatsapp.store import Store
 from lessons.i18n import Catalog
 from lessons.languages import Lang
-from lessons.messages import MediaKind, Outgoing, Undeliverable
+from lessons.messages import FAREWELL, MediaKind, Outgoing, Undeliverable
 from progress.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ class WhatsAppSender:
     async def send(self, message: Outgoing) -> None:
         """Send one message; raise `Undeliverable` when it can never go, another error when it may later."""
         user_id, last_inbound = self.store.identity(message.chat_id)
-        if in_window(last_inbound, utcnow()):
+        if FAREWELL in message.meta or in_window(last_inbound, utcnow()):  # a farewell answers them now
             try:
                 await self._free_form(message, user_id)
             except GraphError as exc:

@@ -72,8 +72,10 @@ async def test_a_master_teaches_on_telegram_and_answers_an_apprentice_by_voice(
 ) -> None:
     app = world.app
     master = world.learner(3003, "Hassan", "en")
-    [welcome] = await master.say(f"/start {invite(app)}")  # the deep link t.me/<bot>?start=<code>
+    [welcome, consent] = await master.say(f"/start {invite(app)}")  # the deep link t.me/<bot>?start=<code>
     assert welcome.text == said(app, "teach.welcome_master", name="Hassan Benali")
+    assert consent.text == said(app, "consent.master")
+    await master.press("consent:adult")
     await teach(world, master)
     with app.sessions() as session:
         lesson = session.scalars(select(AuthoredLesson)).one()

@@ -208,3 +208,21 @@ async def test_a_long_text_with_buttons_ends_in_a_short_enough_body(wa: Harness)
     assert [t["type"] for t in texts] == ["text"] * len(texts) and texts
     assert len(body(buttons)) <= 1024 and buttons["interactive"]["type"] == "button"
     assert sum(body(m).count("zellige") for m in phone.inbox[1:]) == 800
+
+
+async def test_forget_is_confirmed_and_leaves_no_number_or_name_in_the_database_files(wa: Harness) -> None:
+    phone = wa.phone(LEARNER)
+    await onboard(wa, phone)
+    await phone.press("course:zellige")
+    await phone.say("/forget")
+    [done] = await phone.press("forget:yes")
+    assert body(done) == wa.app.catalog.t(Lang.FRENCH, "privacy.forgotten")
+    with wa.app.sessions() as session:
+        assert session.scalars(select(User)).first() is None
+        assert session.scalars(select(OutboundMessage)).all() == []  # the confirmation's row went after it
+    database = Path(wa.app.settings.resolved_database_url().removeprefix("sqlite:///"))
+    files = [database, database.with_name(database.name + "-wal")]
+    for path in files:
+        if path.exists():
+            data = path.read_bytes()
+            assert LEARNER.encode() not in data and b"Fatima" not in data, path

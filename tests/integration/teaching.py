@@ -29,6 +29,14 @@ def invite(app: App, name: str = "Hassan Benali", lang: Lang = Lang.ENGLISH) -> 
     return code
 
 
+async def link(master: MemoryUser, app: App) -> Outgoing:
+    """A master follows their invitation and agrees to their recordings being kept; returns the welcome."""
+    [welcome, consent] = await master.say(f"/start {invite(app)}")
+    assert consent.text == said(app, "consent.master") and "/forget" in consent.text
+    await master.press("consent:adult")
+    return welcome
+
+
 def speak(espeak: EspeakSpeaker, folder: Path, text: str) -> Path:
     """`text` spoken by espeak-ng in English, saved as a phone-like OGG/Opus voice note."""
     folder.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,19 @@ from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from lessons.i18n import RLM
 from lessons.languages import Lang
-from progress.models import Answer, ChannelIdentity, Consent, InboundMessage, ReviewItem, StepProgress, User
+from progress.learners import Scope, overview
+from progress.models import (
+    Answer,
+    ChannelIdentity,
+    Consent,
+    ConsentRefusal,
+    InboundMessage,
+    OutboundMessage,
+    ReviewItem,
+    StepProgress,
+    User,
+    utcnow,
+)
 from speech.tts import EspeakSpeaker
 from tests.integration.journeys import onboard, right_answer, to_checkpoint
 
@@ -39,6 +51,13 @@ async def test_first_contact_guesses_the_language_and_asks_by_buttons(learner: M
     assert {c.data for c in consent.choices} == {"consent:adult", "consent:minor", "consent:no"}
 
 
+async def test_the_consent_question_says_who_can_listen(learner: MemoryUser) -> None:
+    await learner.say("Bonjour")
+    [consent] = await learner.press("lang:fr")
+    assert "formateurs de ta coopérative et de ta région" in consent.text
+    assert "administrateurs de la plateforme" in consent.text
+
+
 async def test_french_learner_onboards_in_under_six_taps(app: App, learner: MemoryUser) -> None:
     [welcome] = await learner.say("Bonjour, je veux apprendre")
     assert welcome.lang == "fr" and not welcome.rtl
@@ -59,13 +78,46 @@ async def test_a_minor_needs_a_guardian(app: App, learner: MemoryUser) -> None:
     await learner.press("lang:fr")
     [guardian] = await learner.press("consent:minor")
     assert {c.data for c in guardian.choices} == {"guardian:yes", "guardian:no"}
-    [declined, again] = await learner.press("guardian:no")
-    assert count(app, Consent, granted=True) == 0
-    assert again.choices  # asked again, nothing lost
     await learner.press("guardian:yes")
     with app.sessions() as session:
         consent = session.scalars(select(Consent)).one()
         assert consent.by_guardian and consent.granted
+
+
+def assert_nothing_kept_but_the_refusal(app: App, learner: MemoryUser, name: str) -> None:
+    """After a refusal: no user, identity, consent, message text or outbox row; only the keyed hash."""
+    for model in (User, ChannelIdentity, Consent, OutboundMessage):
+        assert count(app, model) == 0, model
+    with app.sessions() as session:
+        inbound = session.scalars(select(InboundMessage)).all()
+        assert inbound and all(m.user_id is None and m.payload == {} for m in inbound)
+        assert all(learner.chat_id not in m.chat_id for m in inbound)
+        [refusal] = session.scalars(select(ConsentRefusal)).all()
+        assert learner.chat_id not in refusal.identity_hash and len(refusal.identity_hash) == 64
+        assert overview(session, Scope(everything=True), utcnow()).learners == 0
+    database = Path(app.settings.resolved_database_url().removeprefix("sqlite:///"))
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            assert name.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("refusal", [("consent:no",), ("consent:minor", "guardian:no")])
+async def test_refusing_consent_keeps_only_a_hash_and_asks_again_on_return(
+    app: App, learner: MemoryUser, refusal: tuple[str, ...]
+) -> None:
+    await learner.send(learner.message("text", "Bonjour", name="Fatima Zahra Bennani"))
+    await learner.press("lang:fr")
+    for action in refusal:
+        replies = await learner.press(action)
+    [declined] = replies
+    assert "effacé" in declined.text and "trace codée" in declined.text and not declined.choices
+    assert_nothing_kept_but_the_refusal(app, learner, "Fatima Zahra Bennani")
+
+    [again, question] = await learner.say("Bonjour")
+    assert "tu as dit non" in again.text
+    assert {c.data for c in question.choices} == {"consent:adult", "consent:minor", "consent:no"}
+    await learner.press("consent:adult")
+    assert count(app, ConsentRefusal) == 0 and count(app, Consent, granted=True) == 1
 
 
 async def test_cooperative_code(app: App, learner: MemoryUser) -> None:
@@ -155,6 +207,22 @@ async def test_duplicate_delivery_is_processed_once(
     await app.outbox.flush()
     assert count(app, Answer) == 1
     assert len([o for o in learner.inbox if "Essaie encore" in o.text]) == 1
+
+
+async def test_each_database_erases_a_refusal_and_cleans_up_after_it(
+    settings: Settings, database_url: str
+) -> None:
+    memory = MemorySender()
+    app = build_app(settings.model_copy(update={"database_url": database_url}), senders={CHANNEL: memory})
+    try:
+        learner = MemoryUser(app, memory, "learner-db")
+        await learner.say("Bonjour")
+        await learner.press("lang:fr")
+        [declined] = await learner.press("consent:no")  # sent, then its row erased and VACUUM run
+        assert declined.text == app.catalog.t(Lang.FRENCH, "consent.declined")
+        assert (count(app, User), count(app, OutboundMessage), count(app, ConsentRefusal)) == (0, 0, 1)
+    finally:
+        app.close()
 
 
 async def test_each_database_records_a_delivery_once_and_grades_the_answer(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +21,7 @@ from progress.models import (
     Answer,
     AuthoredLesson,
     AuthoredStep,
+    Consent,
     MasterProfile,
     ReviewItem,
     StepProgress,
@@ -36,6 +38,7 @@ from tests.integration.teaching import (
     STEP_TWO,
     VIDEO,
     invite,
+    link,
     record_typed_lesson,
     said,
     show,
@@ -74,7 +77,7 @@ async def test_a_master_teaches_by_voice_a_trainer_approves_an_apprentice_is_gra
     app = voiced
     notes = tmp_path / "notes"
     master = MemoryUser(app, memory, "master-1")
-    [welcome] = await master.say(f"/start {invite(app)}")  # a deep link is the master's very first message
+    welcome = await link(master, app)  # a deep link is the master's very first message
     assert welcome.text == said(app, "teach.welcome_master", name="Hassan Benali")
 
     [licence] = await master.say("/teach")
@@ -181,8 +184,9 @@ async def test_invitation_codes_are_one_time_and_can_be_typed(app: App, memory: 
     master = MemoryUser(app, memory, "master-1")
     await master.say("Salam")
     await master.press("lang:en")
-    [linked] = await master.say(code.lower())  # typed, in any case
+    [linked, consent] = await master.say(code.lower())  # typed, in any case
     assert linked.text == said(app, "teach.welcome_master", name="Hassan Benali")
+    assert consent.text == said(app, "consent.master")
     [again] = await wrong.say(f"/start {code}")
     assert again.text == app.catalog.t(app.settings.default_language, "teach.invite_invalid")
     with app.sessions() as session:
@@ -195,7 +199,7 @@ async def test_out_of_order_media_and_a_session_resumed_after_a_restart_and_a_lo
     settings: Settings, app: App, memory: MemorySender
 ) -> None:
     master = MemoryUser(app, memory, "master-1")
-    await master.say(f"/start {invite(app)}")
+    await link(master, app)
     [early] = await master.say("/teach")
     assert early.choices
     [later, again] = await show(master, VIDEO)  # a video before the licence is agreed
@@ -242,7 +246,7 @@ async def test_a_master_hears_an_answer_replies_by_voice_and_overrides_the_grade
 ) -> None:
     app = voiced
     master = MemoryUser(app, memory, "master-1")
-    await master.say(f"/start {invite(app)}")
+    await link(master, app)
     await record_typed_lesson(master)
     with app.sessions() as session:
         lesson_id = session.scalars(select(AuthoredLesson.id)).one()
@@ -291,7 +295,7 @@ async def test_a_master_who_is_forgotten_leaves_no_session_and_published_work_st
     app: App, memory: MemorySender
 ) -> None:
     master = MemoryUser(app, memory, "master-1")
-    await master.say(f"/start {invite(app)}")
+    await link(master, app)
     await record_typed_lesson(master)
     await master.say("/teach")
     await master.press("teach:new")  # a second lesson left half-way
@@ -302,4 +306,73 @@ async def test_a_master_who_is_forgotten_leaves_no_session_and_published_work_st
         assert session.scalars(select(User).where(User.role == "master")).first() is None
         profile = session.scalars(select(MasterProfile)).one()
         assert (profile.user_id, profile.author_id) == (None, "hassan-benali")
-        assert session.scalars(select(AuthoredLesson)).one().status == "submitted"
+        assert session.scalars(select(AuthoredLesson)).first() is None  # unpublished: erased (#14, item 7)
+
+
+async def test_an_invited_master_consents_before_anything_they_record_is_kept(
+    app: App, memory: MemorySender
+) -> None:
+    master = MemoryUser(app, memory, "master-1")
+    [_, consent] = await master.say(f"/start {invite(app)}")
+    assert "trainers of your cooperative and of your region" in consent.text
+    assert "administrators" in consent.text
+    [asked] = await master.say("/teach")  # no teaching before consent: the question again
+    assert asked.text == consent.text
+    await show(master, VIDEO)
+    with app.sessions() as session:
+        assert session.scalars(select(TeachSession)).first() is None
+        assert session.scalars(select(Consent)).first() is None
+    assert not (app.settings.data_dir / "authoring").exists() or not any(
+        (app.settings.data_dir / "authoring").rglob("*.mp4")
+    )
+    await master.press("consent:adult")
+    with app.sessions() as session:
+        assert session.scalars(select(Consent.kind)).one() == "teaching_voice_and_video"
+    [licence] = await master.say("/teach")
+    assert licence.choices
+
+
+async def test_a_master_who_refuses_consent_is_unlinked_and_nothing_of_them_is_kept(
+    app: App, memory: MemorySender
+) -> None:
+    master = MemoryUser(app, memory, "master-1")
+    await master.say(f"/start {invite(app)}")
+    [declined] = await master.press("consent:no")
+    assert declined.text == said(app, "consent.master_declined")
+    with app.sessions() as session:
+        assert session.scalars(select(User)).first() is None
+        profile = session.scalars(select(MasterProfile)).one()  # the cooperative's record of the master stays
+        assert profile.user_id is None
+
+
+async def test_a_masters_mydata_lists_their_lessons_and_forget_erases_the_unpublished_ones(
+    app: App, memory: MemorySender
+) -> None:
+    master = MemoryUser(app, memory, "master-1")
+    await link(master, app)
+    await record_typed_lesson(master)
+    with app.sessions() as session:
+        published_id = session.scalars(select(AuthoredLesson.id)).one()
+    assert app.decisions.decide(published_id, approve=True) is not None
+    await record_typed_lesson(master)  # a second lesson, waiting for a trainer
+    with app.sessions() as session:
+        [draft] = submitted(session)
+    drafts = app.settings.data_dir / "authoring" / str(draft.id)
+    assert any(drafts.iterdir())
+
+    [export, told] = await master.say("/mydata")
+    data = json.loads(Path(export.media).read_text(encoding="utf-8"))  # type: ignore[arg-type]
+    assert {lesson["status"] for lesson in data["authored_lessons"]} == {"approved", "submitted"}
+    captions = [step["caption"]["en"]["text"] for step in data["authored_steps"]]
+    assert captions.count(STEP_TWO) == 2
+    assert any(step.get("checkpoint") for step in data["authored_steps"])
+    assert told.text == said(app, "privacy.export_authored")
+
+    await master.say("/forget")
+    await master.press("forget:yes")
+    with app.sessions() as session:
+        assert submitted(session) == []  # gone from the approval queue
+        assert session.scalars(select(AuthoredLesson.id)).all() == [published_id]  # stays, unlinked
+        assert session.scalars(select(AuthoredStep.lesson_id)).all() == [published_id] * 2
+        assert session.scalars(select(MasterProfile.user_id)).one() is None
+    assert not drafts.exists()

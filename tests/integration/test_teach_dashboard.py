@@ -17,7 +17,7 @@ from progress.accounts import add_trainer
 from progress.models import AuthoredLesson
 from progress.web import progress_parts
 from tests.integration.dashboard_world import PASSWORD, csrf_of, login
-from tests.integration.teaching import VIDEO, invite, record_typed_lesson, said
+from tests.integration.teaching import VIDEO, link, record_typed_lesson, said
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def test_a_trainer_reads_watches_and_approves_a_masters_lesson(
     app: App, memory: MemorySender, client: httpx.AsyncClient
 ) -> None:
     master = MemoryUser(app, memory, "master-1")
-    await master.say(f"/start {invite(app)}")
+    await link(master, app)
     await record_typed_lesson(master)
     with app.sessions() as session:
         lesson_id = session.scalars(select(AuthoredLesson.id)).one()
