@@ -47,6 +47,9 @@ def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    for server in ("uvicorn", "uvicorn.error", "uvicorn.access"):  # through our handler, whoever set them up
+        logging.getLogger(server).handlers[:] = []
+        logging.getLogger(server).propagate = True
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "telegram.ext.ExtBot", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -39,8 +39,10 @@ async def invited_master(app: App, memory: MemorySender) -> MemoryUser:
     code = re.search(r"code: (\w+)", out)
     assert code is not None and f"https://t.me/maalem_bot?start={code[1]}" in out
     master = MemoryUser(app, memory, "master-1")
-    [welcome] = await master.say(f"/start {code[1]}")
+    [welcome, consent] = await master.say(f"/start {code[1]}")
     assert welcome.text == said(app, "teach.welcome_master", name="Hassan Benali")
+    assert consent.text == said(app, "consent.master")
+    await master.press("consent:adult")
     return master
 
 
@@ -136,6 +138,7 @@ async def test_a_master_records_a_lesson_with_its_video_and_photo_in_maalem_chat
     try:
         master = TerminalChat(app, sender, "master-1")
         await master.say(f"/start {invite(app)}")
+        await master.press("consent:adult")
         await master.say("/teach")
         for action in ("teach:licence:CC-BY-SA-4.0", "teach:new", "teach:craft:zellige"):
             await master.press(action)
