@@ -12,6 +12,7 @@ from lessons.combined import ModelOptions, build_assessor
 from speech.audio import AudioLimits
 from speech.models import load_speaker
 from speech.routing import load_routed
+from speech.tts import CACHE_FOLDER
 from speech.types import ModelError, Speaker, Transcriber
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def load_components(settings: Settings) -> Components:
         log.warning("%s", transcriber.warning)
     speaker = load_speaker(
         settings.speaker,
-        settings.data_dir / "speech-cache",
+        settings.data_dir / CACHE_FOLDER,
         piper_voice=settings.piper_voice,
         models_dir=settings.models_dir,
     )
