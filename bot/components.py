@@ -14,6 +14,7 @@ from lessons.languages import Lang
 from speech.audio import AudioLimits
 from speech.models import load_speaker
 from speech.routing import load_routed
+from speech.tts import CACHE_FOLDER
 from speech.types import ModelError, Speaker, Transcriber
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def load_components(settings: Settings) -> Components:
         log.warning("%s", transcriber.warning)
     speaker = load_speaker(
         settings.speaker,
-        settings.data_dir / "speech-cache",
+        settings.data_dir / CACHE_FOLDER,
         piper_voice=settings.piper_voice,
         models_dir=settings.models_dir,
     )

@@ -37,6 +37,8 @@ _SENT = (
     .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
     .values(status="sent", sent_at=bindparam("at"))
 )
+_SENT_SPOKEN = _SENT.values(payload=bindparam("spoken"))
+"""Marked sent with the voice note it was sent with, so erasing the person erases that cached speech too."""
 _ERASE = delete(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
 _RELEASE = (
     update(_OUTBOX)
@@ -81,12 +83,17 @@ class Outbox:
         for done, (row_id, payload) in enumerate(rows):
             message = Outgoing.from_json(payload)
             try:
-                await sender.send(await self._spoken(message))
+                spoken = await self._spoken(message)
+                await sender.send(spoken)
             except Exception as exc:
                 self._failed(row_id, exc, farewell=FAREWELL in message.meta)
                 self._release([row_id for row_id, _ in rows[done + 1 :]])
                 return done
-            self._sent(row_id, farewell=FAREWELL in message.meta)
+            self._sent(
+                row_id,
+                farewell=FAREWELL in message.meta,
+                spoken=spoken if spoken.voice != message.voice else None,
+            )
         return len(rows)
 
     async def _spoken(self, message: Outgoing) -> Outgoing:
@@ -115,11 +122,14 @@ class Outbox:
         with begin(self.sessions) as connection:
             connection.execute(update(_OUTBOX).where(_OUTBOX.c.status == "sending").values(status="pending"))
 
-    def _sent(self, row_id: int, *, farewell: bool) -> None:
-        """Mark a row sent; a farewell to someone erased is erased with its last trace of them."""
+    def _sent(self, row_id: int, *, farewell: bool, spoken: Outgoing | None = None) -> None:
+        """Mark a row sent (with the voice note made for it); a farewell to someone erased is erased with its
+        last trace of them."""
         with begin(self.sessions) as connection:
             if farewell:
                 connection.execute(_ERASE, {"row": row_id})
+            elif spoken is not None:
+                connection.execute(_SENT_SPOKEN, {"row": row_id, "at": utcnow(), "spoken": spoken.to_json()})
             else:
                 connection.execute(_SENT, {"row": row_id, "at": utcnow()})
         if farewell:

@@ -39,6 +39,10 @@ class UnsupportedLanguage(Exception):
         self.language = language
 
 
+CACHE_FOLDER = "speech-cache"
+"""The data folder's subfolder where spoken messages are cached."""
+
+
 class CachedSpeaker(ABC):
     """Writes each distinct (backend, voice, language, text) once as OGG/Opus in `cache_dir`; thread-safe."""
 

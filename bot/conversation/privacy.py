@@ -24,9 +24,11 @@ from progress.models import (
     Base,
     InboundMessage,
     MasterProfile,
+    OutboundMessage,
     ReviewItem,
     User,
 )
+from speech.tts import CACHE_FOLDER
 
 _PRIVATE_COLUMNS = {"password_hash"}
 _KEPT_ANONYMOUS = {InboundMessage.__tablename__, MasterProfile.__tablename__}
@@ -93,6 +95,8 @@ def erase_user(session: Session, user: User, data_dir: Path | None = None) -> No
         .values(user_id=None, chat_id="erased", payload={}, error=None)
     )
     drafts = [lesson.id for lesson in _authored(session, user) if lesson.status != "approved"]
+    sent = select(OutboundMessage.payload).where(OutboundMessage.user_id == uid)
+    spoken = [Path(voice) for payload in session.scalars(sent) if (voice := payload.get("voice"))]
     session.execute(delete(AuthoredLesson).where(AuthoredLesson.id.in_(drafts)))  # their steps go with them
     session.execute(update(MasterProfile).where(MasterProfile.user_id == uid).values(user_id=None))
     answers = select(Answer.id).where(Answer.user_id == uid)
@@ -107,6 +111,9 @@ def erase_user(session: Session, user: User, data_dir: Path | None = None) -> No
             path.unlink(missing_ok=True)
         for lesson_id in drafts:
             shutil.rmtree(data_dir / "authoring" / str(lesson_id), ignore_errors=True)
+        for path in spoken:  # speech made of their words (a cache: a shared phrase is simply made again)
+            if path.parent == data_dir / CACHE_FOLDER:
+                path.unlink(missing_ok=True)
 
 
 def send_export(turn: Turn, arg: str = "") -> None:

@@ -30,7 +30,7 @@ from progress.models import (
     utcnow,
 )
 from speech.transcribe import FasterWhisper
-from speech.tts import EspeakSpeaker
+from speech.tts import CACHE_FOLDER, EspeakSpeaker
 from tests.integration.journeys import onboard
 from tests.integration.teaching import (
     SECOND_VIDEO,
@@ -347,9 +347,21 @@ async def test_a_master_who_refuses_consent_is_unlinked_and_nothing_of_them_is_k
         assert profile.user_id is None
 
 
+@pytest.fixture
+def spoken(settings: Settings, memory: MemorySender) -> Iterator[App]:
+    """The whole app with real espeak-ng speech for messages read aloud."""
+    speaker = EspeakSpeaker(settings.data_dir / CACHE_FOLDER)
+    built = build_app(
+        settings, speaker=speaker, senders={CHANNEL: memory}, fetchers={CHANNEL: LocalFileFetcher(20_000_000)}
+    )
+    yield built
+    built.close()
+
+
 async def test_a_masters_mydata_lists_their_lessons_and_forget_erases_the_unpublished_ones(
-    app: App, memory: MemorySender
+    spoken: App, memory: MemorySender
 ) -> None:
+    app = spoken
     master = MemoryUser(app, memory, "master-1")
     await link(master, app)
     await record_typed_lesson(master)
@@ -361,6 +373,9 @@ async def test_a_masters_mydata_lists_their_lessons_and_forget_erases_the_unpubl
         [draft] = submitted(session)
     drafts = app.settings.data_dir / "authoring" / str(draft.id)
     assert any(drafts.iterdir())
+    cache = app.settings.data_dir / CACHE_FOLDER
+    read_aloud = {Path(out.voice) for out in master.inbox if out.voice}  # the drafted checkpoint, spoken
+    assert read_aloud and all(path.parent == cache and path.exists() for path in read_aloud)
 
     [export, told] = await master.say("/mydata")
     data = json.loads(Path(export.media).read_text(encoding="utf-8"))  # type: ignore[arg-type]
@@ -378,3 +393,4 @@ async def test_a_masters_mydata_lists_their_lessons_and_forget_erases_the_unpubl
         assert session.scalars(select(AuthoredStep.lesson_id)).all() == [published_id] * 2
         assert session.scalars(select(MasterProfile.user_id)).one() is None
     assert not drafts.exists()
+    assert not any(path.exists() for path in read_aloud)
