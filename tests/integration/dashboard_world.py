@@ -18,7 +18,7 @@ from lessons.languages import Lang
 from progress.accounts import add_trainer
 from progress.models import Answer, ReviewItem, User
 from speech.audio import encode_ogg_opus
-from speech.types import Transcript
+from speech.types import Transcriber, Transcript
 from tests.integration.journeys import right_answer, to_checkpoint
 
 PASSWORD = "correct horse battery staple"
@@ -49,11 +49,11 @@ def voice_note(path: Path, seconds: float = 1.5) -> Path:
     return path
 
 
-def world_app(settings: Settings, memory: MemorySender) -> App:
-    """The app on the in-memory channel, hearing every voice note as a wrong answer."""
+def world_app(settings: Settings, memory: MemorySender, transcriber: Transcriber | None = None) -> App:
+    """The app on the in-memory channel, hearing every voice note as a wrong answer by default."""
     return build_app(
         settings,
-        transcriber=ScriptedTranscriber("je ne sais pas"),
+        transcriber=transcriber or ScriptedTranscriber("je ne sais pas"),
         senders={CHANNEL: memory},
         fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
     )

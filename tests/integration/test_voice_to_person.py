@@ -9,10 +9,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from bot.app import App, build_app
+from bot.app import App
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
-from bot.terminal import LocalFileFetcher
 from bot.web import create_web_app
 from lessons.i18n import Catalog
 from lessons.languages import Lang
@@ -77,12 +76,7 @@ class BrokenTranscriber(ScriptedTranscriber):
 async def test_a_note_the_model_keeps_failing_on_gets_one_apology_and_a_person(
     settings: Settings, memory: MemorySender, tmp_path: Path
 ) -> None:
-    app = build_app(
-        settings,
-        transcriber=BrokenTranscriber(""),
-        senders={CHANNEL: memory},
-        fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
-    )
+    app = world_app(settings, memory, BrokenTranscriber(""))
     try:
         learner = MemoryUser(app, memory, "fes")
         await onboard_in(learner, Lang.FRENCH, "fes-meknes", "FES-ZEL-01")
@@ -124,12 +118,7 @@ async def test_two_answers_from_one_learner_are_handled_in_the_order_sent(
     settings: Settings, memory: MemorySender, tmp_path: Path
 ) -> None:
     """A voice note still being transcribed, then a typed answer: graded, and answered, in that order."""
-    app = build_app(
-        settings,
-        transcriber=SlowTranscriber("je ne sais pas"),
-        senders={CHANNEL: memory},
-        fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
-    )
+    app = world_app(settings, memory, SlowTranscriber("je ne sais pas"))
     try:
         learner = MemoryUser(app, memory, "fes")
         await onboard_in(learner, Lang.FRENCH, "fes-meknes", "FES-ZEL-01")
@@ -155,12 +144,7 @@ async def test_two_answers_from_one_learner_are_handled_in_the_order_sent(
 async def test_forgetting_a_learner_removes_their_voice_notes_and_what_was_made_of_them(
     settings: Settings, memory: MemorySender, tmp_path: Path
 ) -> None:
-    app = build_app(
-        settings,
-        transcriber=ScriptedTranscriber("je ne sais pas"),
-        senders={CHANNEL: memory},
-        fetchers={CHANNEL: LocalFileFetcher(20_000_000)},
-    )
+    app = world_app(settings, memory)
     try:
         learner = MemoryUser(app, memory, "fes")
         await onboard_in(learner, Lang.FRENCH, "fes-meknes", "FES-ZEL-01")
