@@ -21,8 +21,8 @@ from lessons.content import Library
 from lessons.i18n import Catalog
 from lessons.languages import Lang
 from lessons.messages import Incoming, MediaFetcher, Outgoing
-from progress.dashboard.auth import secret_key
 from progress.notify import Notifier
+from progress.secret_key import secret_key
 from speech.types import Speaker, Transcriber
 
 log = logging.getLogger(__name__)

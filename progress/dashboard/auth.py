@@ -1,14 +1,11 @@
-"""Dashboard sessions in a signed cookie, CSRF tokens, and the secret key that signs them."""
+"""Dashboard sessions in a signed cookie and CSRF tokens (signed with `progress.secret_key`)."""
 
 from __future__ import annotations
 
-import contextlib
 import hmac
-import os
 import secrets
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
@@ -19,20 +16,6 @@ from lessons.languages import Lang
 COOKIE = "maalem_dashboard"
 MAX_AGE = 12 * 3600
 """A session lasts a working day from login, however much it is used; then the trainer logs in again."""
-SECRET_FILE = "web-secret-key"  # noqa: S105 (a file name)
-
-
-def secret_key(configured: str | None, data_dir: Path) -> str:
-    """The configured key, else one generated once and kept (owner-only) in the data folder."""
-    if configured:
-        return configured
-    path = data_dir / SECRET_FILE
-    data_dir.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileExistsError):
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_urlsafe(48))
-    return path.read_text().strip()
 
 
 def _new_token() -> str:

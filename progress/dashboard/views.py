@@ -30,7 +30,7 @@ from lessons.languages import RTL, Lang, pick
 from progress.accounts import authenticate, end_sessions
 from progress.certificate_pdf import certificate_pdf
 from progress.certificates import find_certificate
-from progress.dashboard.auth import Sessions, WebSession, secret_key
+from progress.dashboard.auth import Sessions, WebSession
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import MAX_ID, DashboardDeps
 from progress.grading import grade_answer
@@ -48,6 +48,7 @@ from progress.learners import (
 )
 from progress.models import Answer, Certificate, ReviewItem, Role, User, utcnow
 from progress.rules import Status, learner_status, zone
+from progress.secret_key import secret_key
 from speech.audio import media_type
 
 HERE = Path(__file__).resolve().parent

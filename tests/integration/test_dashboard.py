@@ -24,8 +24,9 @@ from lessons.i18n import RLM
 from lessons.languages import Lang
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
-from progress.dashboard.auth import COOKIE, MAX_AGE, SECRET_FILE, Sessions, secret_key
+from progress.dashboard.auth import COOKIE, MAX_AGE, Sessions
 from progress.models import Answer, ReviewCard, ReviewItem, Role, User, utcnow
+from progress.secret_key import SECRET_FILE, secret_key
 from progress.web import progress_parts
 from tests.integration.dashboard_world import (
     PASSWORD,
