@@ -50,7 +50,9 @@ def three_point_answers(answers: int) -> tuple[list[LabelledAnswer], Mapping[str
     return three[:: max(1, len(three) // answers)][:answers], library.courses
 
 
-async def measure(engine: str, answers: int, model: str | None, models_dir: Path) -> dict[str, float]:
+async def measure(
+    engine: str, answers: int, model: str | None, models_dir: Path, threads: int
+) -> dict[str, float]:
     """One engine's figures (in this process): load time, cold and warm ms per answer, peak RSS."""
     items, courses = three_point_answers(answers)
     start = time.perf_counter()
@@ -64,7 +66,11 @@ async def measure(engine: str, answers: int, model: str | None, models_dir: Path
     from lessons.llm_assessor import LLMAssessor
 
     path = find_model(model, models_dir)
-    lm: ScoringLM = load_llamacpp(path) if engine == "llama.cpp" else load_lm(path, models_dir=models_dir)
+    lm: ScoringLM = (
+        load_llamacpp(path, threads=threads)
+        if engine == "llama.cpp"
+        else load_lm(path, models_dir=models_dir)
+    )
     load_s = time.perf_counter() - start
     cold = await timings(lambda: LLMAssessor(lm), items, courses)
     shared = LLMAssessor(lm)
@@ -82,7 +88,8 @@ async def measure(engine: str, answers: int, model: str | None, models_dir: Path
 def run_engine(engine: str, args: argparse.Namespace) -> dict[str, float]:
     """Measure one engine in a child process and read its figures back."""
     command = [sys.executable, "-m", "bench.assess", "--engine", engine, "--answers", str(args.answers)]
-    command += ["--models-dir", str(args.models_dir), *(["--model", args.model] if args.model else [])]
+    command += ["--models-dir", str(args.models_dir), "--threads", str(args.threads)]
+    command += ["--model", args.model] if args.model else []
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     figures: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
@@ -95,7 +102,10 @@ def report(args: argparse.Namespace) -> None:
     for engine, f in found.items():
         cells = [f"{f[k]:.1f}" if k in f else "-" for k in ("first_ms", "cold_ms", "warm_ms", "p95_ms")]
         rows.append([engine, f"{f['load_s']:.1f}", *cells, f"{f['rss_mb']:.0f}"])
-    print(f"Assessing one answer with 3 key points ({args.answers} labelled answers), one process per engine")
+    print(
+        f"Assessing one answer with 3 key points ({args.answers} labelled answers), one process per engine, "
+        f"llama.cpp on {args.threads} thread(s)"
+    )
     print(table(["engine", "load s", "first ms", "cold ms", "warm ms", "p95 ms", "peak RSS MB"], rows))
     cpp, hf = found["llama.cpp"], found["transformers"]
     print(
@@ -112,12 +122,15 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=12)
     parser.add_argument("--model", default=None, help="a GGUF file; the bundled SmolLM2 if unset")
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="llama.cpp's threads (the product's default: 1)"
+    )
     parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.engine is None:
         report(args)
         return
-    figures = asyncio.run(measure(args.engine, args.answers, args.model, args.models_dir))
+    figures = asyncio.run(measure(args.engine, args.answers, args.model, args.models_dir, args.threads))
     figures["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,13 +23,16 @@ class LlamaCppLM(ChatTokens):
     """One llama.cpp model (GGUF file), used by one thread at a time.
 
     A prefix is its token ids: what llama.cpp's cache already holds of a prompt's start is kept and only the
-    rest is run (no copy of the cache is saved or restored), so key points asked after one answer, and
-    answers to one checkpoint, run only what differs.
+    rest is run, so key points asked after one answer, and answers to one checkpoint, run only what differs.
+    The cache holds one sequence, so the state after each of the last few prompt starts (prefixes that
+    continue nothing) is also kept: a checkpoint asked after another restores its start, not rerunning it.
     """
 
     llama: Any
     name: str
     lock: threading.Lock = field(default_factory=threading.Lock)
+    saved: OrderedDict[tuple[int, ...], Any] = field(default_factory=OrderedDict)
+    keep_states: int = 8
 
     def encode(self, text: str, *, data: bool = False) -> list[int]:
         """Token ids of `text`; with `data`, special-token strings inside it stay plain text."""
@@ -58,14 +61,29 @@ class LlamaCppLM(ChatTokens):
         """Evaluate `prefix` then `ids`, reusing the longest start the cache holds; all their tokens."""
         want = [*(prefix.cache if prefix else ()), *ids]
         held = self.llama.input_ids[: self.llama.n_tokens].tolist()
-        keep = min(self.llama.longest_token_prefix(held, want), len(want) - 1)  # one token left for logits
+        keep = self.llama.longest_token_prefix(held, want)
+        start = max(
+            (s for s in self.saved if keep < len(s) <= len(want) and want[: len(s)] == list(s)),
+            key=len,
+            default=None,
+        )
+        if start is not None:
+            self.llama.load_state(self.saved[start])
+            self.saved.move_to_end(start)
+            keep = len(start)
+        keep = min(keep, len(want) - 1)  # one token left for logits
         self.llama.n_tokens = keep  # `eval` drops the cache after it
         self.llama.eval(want[keep:])
         return want
 
     def prefill(self, ids: list[int], after: Prefix | None = None) -> Prefix:
-        """Run a shared part of a prompt (continuing `after`); the prefix is its tokens, kept in the cache."""
-        return Prefix(tuple(self._continue(after, ids)))
+        """Run a shared part of a prompt (continuing `after`): its tokens; a start's state is kept."""
+        tokens = tuple(self._continue(after, ids))
+        if after is None and tokens not in self.saved:
+            self.saved[tokens] = self.llama.save_state()
+            if len(self.saved) > self.keep_states:
+                self.saved.popitem(last=False)
+        return Prefix(tokens)
 
     def last_logprobs(self, prefix: Prefix | None, rows: list[list[int]]) -> torch.Tensor:
         """Log-probabilities of the token after each row (each continuing `prefix`)."""
@@ -94,13 +112,16 @@ class LlamaCppLM(ChatTokens):
 
 
 def load_llamacpp(
-    source: str | Path | None = None, *, models_dir: Path | None = None, n_ctx: int = 2048
+    source: str | Path | None = None, *, models_dir: Path | None = None, n_ctx: int = 2048, threads: int = 1
 ) -> LlamaCppLM:
-    """Load a GGUF model on llama.cpp (the bundled SmolLM2 if unset), on at most two CPU threads."""
+    """Load a GGUF model on llama.cpp (the bundled SmolLM2 if unset).
+
+    One thread by default: llama.cpp's threads wait for each other at every layer, so on a box that is also
+    transcribing and serving, one descheduled thread stalls the others (measured 20x slower under load).
+    """
     from llama_cpp import Llama
 
     path = find_model(source, models_dir)
-    threads = min(2, os.cpu_count() or 1)
     llama = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=threads, logits_all=False, verbose=False)
     return LlamaCppLM(llama, name=path.name)
 
