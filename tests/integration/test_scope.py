@@ -54,7 +54,14 @@ async def test_a_trainer_grades_in_the_chat_only_answers_listed_to_them(
 
 async def test_a_learner_joins_only_a_cooperative_of_their_region(app: App, learner: MemoryUser) -> None:
     await learner.say("Bonjour")
-    for action in ("lang:fr", "consent:adult", "region:fes-meknes", "craft:zellige"):
+    for action in (
+        "lang:fr",
+        "consent:adult",
+        "name:skip",
+        "address:skip",
+        "region:fes-meknes",
+        "craft:zellige",
+    ):
         await learner.press(action)
     [refused] = await learner.say("MRK-TAD-01")  # a Marrakech cooperative, from Fès
     name = app.library.cooperatives["MRK-TAD-01"].name

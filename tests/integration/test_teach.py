@@ -159,7 +159,7 @@ async def test_a_master_teaches_by_voice_a_trainer_approves_an_apprentice_is_gra
 
     elsewhere = MemoryUser(app, memory, "apprentice-2")
     await elsewhere.say("Hello")
-    for action in ("lang:en", "consent:adult", "region:oriental", "craft:zellige"):
+    for action in ("lang:en", "consent:adult", "name:skip", "region:oriental", "craft:zellige"):
         await elsewhere.press(action)
     [courses] = await elsewhere.press("cooperative:skip")
     assert f"course:{course.id}" not in {c.data for c in courses.choices}  # offered in the master's region
