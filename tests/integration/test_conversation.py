@@ -448,3 +448,16 @@ async def test_courses_not_taught_in_tamazight_say_in_which_language_they_are(
     assert labels["course:pottery"].endswith("(Français)") and labels["course:tadelakt"].endswith(
         "(Français)"
     )
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"), [("f", "اضغطي على زر"), ("m", "اضغط على زر"), ("skip", "اضغط على زر")]
+)
+async def test_a_learner_is_addressed_in_the_form_they_chose(
+    learner: MemoryUser, tmp_path: Path, form: str, expected: str
+) -> None:
+    await onboard(learner, "مرحبا", Lang.ARABIC, form=form)
+    note = tmp_path / "note.ogg"
+    note.write_bytes(b"OggS")
+    [reply] = await learner.voice(str(note))  # a voice note when no question is asked
+    assert expected in reply.text
