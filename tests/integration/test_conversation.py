@@ -376,7 +376,13 @@ async def test_mydata_exports_everything_and_forget_erases_it(app: App, learner:
     assert (data["profile"]["preferred_name"], data["profile"]["address_form"]) == ("Nour Elhouda", "f")
     [confirm] = await learner.say("/forget")
     [kept] = await learner.press("forget:no")
+    assert kept.text == app.catalog.t(Lang.FRENCH, "privacy.forget_cancelled") == "Rien n'a été effacé."
     assert count(app, User) == 1
+    await learner.say("/forget")
+    [typed] = await learner.say("non")
+    assert typed.text == kept.text and count(app, User) == 1
+    [still] = await learner.say("/progress")  # the person stays, as they were
+    assert still.lang == "fr"
     await learner.say("/forget")
     [gone] = await learner.press("forget:yes")
     assert "effacé" in gone.text
