@@ -358,6 +358,10 @@ def overview(session: Session, scope: Scope, now: datetime) -> Overview:
     return Overview(int(total), int(active), int(at_risk), int(completions), reviews)
 
 
+AT_RISK_NAMED = 5
+"""How many learners at risk a weekly digest names."""
+
+
 @dataclass(frozen=True)
 class WeekSummary:
     """A scope's last seven days, for the weekly digest."""
@@ -372,6 +376,18 @@ class WeekSummary:
     def params(self) -> dict[str, str | int]:
         """The numbers as catalogue parameters."""
         return dict(asdict(self))
+
+
+def at_risk_names(session: Session, scope: Scope, now: datetime, limit: int = AT_RISK_NAMED) -> list[str]:
+    """The names of the scope's learners at risk of dropping out, quiet longest first (unnamed ones left
+    out)."""
+    rows = session.execute(
+        select(User.preferred_name, User.display_name)
+        .where(scope.where(), status_where(Status.AT_RISK, now))
+        .order_by(User.last_active_at, User.id)
+        .limit(limit)
+    ).tuples()
+    return [name for preferred, platform in rows if (name := shown_name(preferred, platform))]
 
 
 def week_summary(session: Session, scope: Scope, now: datetime) -> WeekSummary:
