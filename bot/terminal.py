@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from bidi import get_display
 
 from lessons.i18n import without_bidi_marks
-from lessons.languages import Lang
+from lessons.languages import GENDERED, Lang
 from lessons.messages import Choice, Incoming, IncomingMedia, MediaKind, MediaTooLarge, Outgoing
 
 if TYPE_CHECKING:  # the app loads only when a terminal chat starts (`maalem --help` stays quick)
@@ -169,6 +169,9 @@ async def demo(app: App, sender: TerminalSender, language: Lang = Lang.FRENCH) -
     coop = next(iter(app.library.cooperatives.values()), None)
     await session.press(f"lang:{language.value}")
     await session.press("consent:adult")
+    await session.say("Amina", echo=True)  # the name to be called by
+    if language in GENDERED:
+        await session.press("address:f")
     await session.press(f"region:{coop.region if coop else next(iter(app.library.regions))}")
     await session.press(f"craft:{course.craft}")
     if coop:

@@ -10,7 +10,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from lessons.languages import FALLBACKS, RTL, Lang
+from lessons.languages import ADDRESS_FORMS, FALLBACKS, RTL, Lang
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "maalem"
@@ -46,9 +46,15 @@ class Catalog:
         """Whether `key` is translated in `lang` itself."""
         return self._chains[lang][0].gettext(key) != key
 
-    def t(self, lang: Lang, key: str, params: Mapping[str, str | int] | None = None) -> str:
-        """The message `key` in `lang` with `params` filled in, laid out for its direction."""
-        template = next((text for tr in self._chains[lang] if (text := tr.gettext(key)) != key), key)
+    def t(
+        self, lang: Lang, key: str, params: Mapping[str, str | int] | None = None, *, form: str | None = None
+    ) -> str:
+        """The message `key` in `lang` with `params` filled in, laid out for its direction; addressed in the
+        person's `form` ("f" or "m", see `ADDRESS_FORMS`) where `key.f` or `key.m` exists, else the base."""
+        keys = (f"{key}.{form}", key) if form in ADDRESS_FORMS else (key,)
+        template = next(
+            (text for tr in self._chains[lang] for k in keys if (text := tr.gettext(k)) != k), key
+        )
         values = dict(params or {})
         if lang in RTL:
             values = {

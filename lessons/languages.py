@@ -27,6 +27,11 @@ SCRIPT: dict[Lang, str] = {
 
 RTL: frozenset[Lang] = frozenset({Lang.DARIJA, Lang.ARABIC})
 
+GENDERED: frozenset[Lang] = frozenset({Lang.DARIJA, Lang.ARABIC, Lang.FRENCH})
+"""Languages whose messages to a person differ for a woman and a man: the learner is asked which to use."""
+ADDRESS_FORMS = ("f", "m")
+"""Feminine and masculine: a catalogue key with the suffix `.f` or `.m` is that form of the base key."""
+
 FALLBACKS: dict[Lang, tuple[Lang, ...]] = {
     Lang.DARIJA: (Lang.ARABIC, Lang.FRENCH, Lang.ENGLISH),
     Lang.ARABIC: (Lang.DARIJA, Lang.FRENCH, Lang.ENGLISH),

@@ -57,6 +57,17 @@ def valid_name(text: str) -> str | None:
     return name
 
 
+def offered_names(user: User) -> dict[str, str]:
+    """The names offered as buttons for the certificate, by button data: the one they asked to be called by,
+    then their chat app's (each when valid, once)."""
+    offered: dict[str, str] = {}
+    for data, raw in (("certname:preferred", user.preferred_name), ("certname:platform", user.display_name)):
+        name = valid_name(raw or "")
+        if name is not None and name not in offered.values():
+            offered[data] = name
+    return offered
+
+
 def waiting_for_name(session: Session, library: Library, user: User) -> bool:
     """Whether a certificate waits only for the learner to say the name to print."""
     if user.certificate_name is not None:
@@ -82,8 +93,7 @@ def deliver_if_earned(
     (their chat app's name offered as a button). The certificate when issued by this call."""
     if user.certificate_name is None:
         if earned(session, user.id, course) is True:
-            platform = valid_name(user.display_name)
-            choices = (Choice(platform, "certname:platform"),) if platform else ()
+            choices = tuple(Choice(name, data) for data, name in offered_names(user).items())
             notifier.notify(session, user.id, "cert.ask_name", choices=choices)
         return None
     issued = award_if_earned(session, library, user, course)

@@ -30,6 +30,7 @@ from progress.models import (
     ActivityDay,
     Answer,
     Certificate,
+    Consent,
     Enrolment,
     Question,
     ReviewCard,
@@ -38,6 +39,7 @@ from progress.models import (
     StepProgress,
     SweepMark,
     User,
+    shown_name,
 )
 from progress.rules import (
     AT_RISK_AFTER,
@@ -186,6 +188,12 @@ class LearnerRow:
     steps_done: int
     last_active_at: datetime
     status: Status
+    language: str | None
+    minor: bool | None
+    consent: str
+    """The latest consent: "self", "guardian" (given by a guardian) or "none"."""
+    certificates: tuple[str, ...]
+    """The codes of the certificates they hold (none withdrawn)."""
 
 
 def learners_page(
@@ -202,10 +210,13 @@ def learners_page(
         select(
             User.id,
             User.display_name,
+            User.preferred_name,
             User.region_code,
             User.cooperative_code,
             User.current_course_id,
             User.last_active_at,
+            User.language,
+            User.is_minor,
         )
         .where(scope.where(), *filters.where(now, likely=_sqlite(session)))
         .order_by(User.id.desc())
@@ -234,10 +245,25 @@ def learners_page(
         .tuples()
         .all()
     )
+    consents = {
+        user_id: "none" if not granted else "guardian" if by_guardian else "self"
+        for user_id, granted, by_guardian in session.execute(
+            select(Consent.user_id, Consent.granted, Consent.by_guardian)
+            .where(Consent.user_id.in_(ids))
+            .order_by(Consent.id)
+        ).tuples()
+    }
+    certificates: defaultdict[int, list[str]] = defaultdict(list)
+    for user_id, code in session.execute(
+        select(Certificate.user_id, Certificate.code)
+        .where(Certificate.user_id.in_(ids), Certificate.withdrawn_at.is_(None))
+        .order_by(Certificate.id)
+    ).tuples():
+        certificates[user_id].append(code)
     rows = [
         LearnerRow(
             id=row.id,
-            name=row.display_name,
+            name=shown_name(row.preferred_name, row.display_name),
             region=row.region_code,
             cooperative=row.cooperative_code,
             course=row.current_course_id,
@@ -249,6 +275,10 @@ def learners_page(
                 completed=any(done for _, done in enrolments[row.id]),
                 now=now,
             ),
+            language=row.language,
+            minor=row.is_minor,
+            consent=consents.get(row.id, "none"),
+            certificates=tuple(certificates[row.id]),
         )
         for row in found
     ]
@@ -328,6 +358,10 @@ def overview(session: Session, scope: Scope, now: datetime) -> Overview:
     return Overview(int(total), int(active), int(at_risk), int(completions), reviews)
 
 
+AT_RISK_NAMED = 5
+"""How many learners at risk a weekly digest names."""
+
+
 @dataclass(frozen=True)
 class WeekSummary:
     """A scope's last seven days, for the weekly digest."""
@@ -342,6 +376,18 @@ class WeekSummary:
     def params(self) -> dict[str, str | int]:
         """The numbers as catalogue parameters."""
         return dict(asdict(self))
+
+
+def at_risk_names(session: Session, scope: Scope, now: datetime, limit: int = AT_RISK_NAMED) -> list[str]:
+    """The names of the scope's learners at risk of dropping out, quiet longest first (unnamed ones left
+    out)."""
+    rows = session.execute(
+        select(User.preferred_name, User.display_name)
+        .where(scope.where(), status_where(Status.AT_RISK, now))
+        .order_by(User.last_active_at, User.id)
+        .limit(limit)
+    ).tuples()
+    return [name for preferred, platform in rows if (name := shown_name(preferred, platform))]
 
 
 def week_summary(session: Session, scope: Scope, now: datetime) -> WeekSummary:

@@ -28,6 +28,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def shown_name(preferred: str | None, platform: str) -> str:
+    """A person's name as others see it: the one they asked to be called by, else their chat app's ("" if
+    neither)."""
+    return (preferred or "").strip() or platform.strip()
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores UTC, returns timezone-aware datetimes on every backend (SQLite forgets the zone)."""
 
@@ -88,9 +94,13 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     certificate_name: Mapped[str | None] = mapped_column(String(200))
     """The name the learner chose to have printed on their certificates; their platform name until then."""
+    preferred_name: Mapped[str | None] = mapped_column(String(200))
+    """How the person asked to be called (onboarding); their platform name when unset."""
+    address_form: Mapped[str | None] = mapped_column(String(1))
+    """How messages address them where the language has gendered forms: "f", "m", or None (the base form)."""
     language: Mapped[str | None] = mapped_column(String(8))
     stage: Mapped[str] = mapped_column(String(24), default="language")
-    """Onboarding stage: language, consent, guardian, region, craft, cooperative, ready."""
+    """Onboarding stage: language, consent, guardian, name, address, region, craft, cooperative, ready."""
     is_minor: Mapped[bool | None] = mapped_column(Boolean)
     region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
     craft_code: Mapped[str | None] = mapped_column(String(48))
@@ -114,6 +124,11 @@ class User(Base):
     identities: Mapped[list[ChannelIdentity]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
+
+    @property
+    def name(self) -> str:
+        """The name others see them by (`shown_name`)."""
+        return shown_name(self.preferred_name, self.display_name)
 
     __table_args__ = (
         Index("ix_users_scope", "region_code", "cooperative_code"),

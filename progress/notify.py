@@ -69,7 +69,7 @@ class Notifier:
         lang = language_of(user, self.default_language)
         out = Outgoing(
             identity.external_id,
-            self.catalog.t(lang, key, params),
+            self.catalog.t(lang, key, params, form=user.address_form),
             lang.value,
             choices,
             media=media,

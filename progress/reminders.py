@@ -39,7 +39,7 @@ from lessons.content import Library
 from lessons.i18n import Catalog
 from lessons.languages import Lang, pick
 from lessons.messages import Choice
-from progress.learners import Scope, dialect_insert, roll_up_activity, week_summary
+from progress.learners import Scope, at_risk_names, dialect_insert, roll_up_activity, week_summary
 from progress.models import (
     Answer,
     Enrolment,
@@ -50,7 +50,7 @@ from progress.models import (
     User,
     utcnow,
 )
-from progress.notify import Notifier
+from progress.notify import Notifier, language_of
 from progress.rules import after_review, review_interval, zone
 from progress.schedule import Calendar
 
@@ -358,9 +358,16 @@ class Sweeper:
             for person in people:
                 if person.id not in claimed:
                     continue
-                summary = week_summary(session, Scope.of(person, self.library), now)
+                scope = Scope.of(person, self.library)
+                summary = week_summary(session, scope, now)
                 key = "digest.master" if person.role == Role.MASTER else "digest.trainer"
-                params = {**summary.params(), "url": f"{self.dashboard_url.rstrip('/')}/dashboard/"}
+                names = ", ".join(at_risk_names(session, scope, now))
+                lang = language_of(person, self.notifier.default_language)
+                named = (
+                    self.notifier.catalog.t(lang, "digest.at_risk_names", {"names": names}) if names else ""
+                )
+                url = f"{self.dashboard_url.rstrip('/')}/dashboard/"
+                params = {**summary.params(), "at_risk_names": named, "url": url}
                 if self.notifier.notify(session, person.id, key, params, kind="digest") is not None:
                     sent += 1
             session.commit()

@@ -1,4 +1,5 @@
-"""First contact: language, consent (a guardian's for a minor), region, craft and an optional cooperative."""
+"""First contact: language, consent (a guardian's for a minor), the name to be called by, how to be addressed
+(where the language has gendered forms), region, craft and an optional cooperative."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from bot.conversation.turn import Turn
 from lessons.content import Library
 from lessons.i18n import LANGUAGE_NAMES, Catalog
 from lessons.language_guess import guess_language
-from lessons.languages import Lang, pick
+from lessons.languages import ADDRESS_FORMS, GENDERED, Lang, pick
 from lessons.messages import Choice
 from progress.authoring import AUTHORS
+from progress.certificates import valid_name
 from progress.consent import forget_refusal, refused_before
-from progress.models import Consent
+from progress.models import Consent, User
 
-STAGES = ("language", "consent", "guardian", "region", "craft", "cooperative", "ready")
+STAGES = ("language", "consent", "guardian", "name", "address", "region", "craft", "cooperative", "ready")
 
 
 class Onboarding:
@@ -65,6 +67,13 @@ class Onboarding:
             )
         elif stage == "guardian":
             turn.say("consent.guardian", choices=self._choices(lang, ("guardian:yes", "guardian:no")))
+        elif stage == "name":
+            platform = valid_name(turn.user.display_name)
+            offered = (Choice(platform, "name:platform"),) if platform else ()
+            turn.say("name.ask", choices=offered + self._choices(lang, ("name:skip",)))
+        elif stage == "address":
+            actions = tuple(f"address:{form}" for form in (*ADDRESS_FORMS, "skip"))
+            turn.say("address.ask", choices=self._choices(lang, actions))
         elif stage == "region":
             regions = self.library.regions.values()
             turn.say(
@@ -111,15 +120,28 @@ class Onboarding:
             user.is_minor = arg == "minor"
             if arg == "adult":
                 self._granted(turn, by_guardian=False)
-            user.stage = "guardian" if user.is_minor else "region"
-            if user.role in AUTHORS and arg == "adult":  # region and craft come with the master profile
-                user.stage = "ready"
+            user.stage = "guardian" if user.is_minor else "name"
+            if user.role in AUTHORS and arg == "adult":  # name, region and craft come with the master profile
+                user.stage = _after_name(user)
         elif user.stage == "guardian" and action == "guardian":
             if arg != "yes":
                 refuse(turn)
                 return
             self._granted(turn, by_guardian=True)
-            user.stage = "region"
+            user.stage = "name"
+        elif user.stage == "name" and data == "name:skip":
+            user.stage = _after_name(user)
+        elif user.stage == "name" and (data == "name:platform" or message.kind == "text"):
+            name = valid_name(user.display_name if data else message.text)  # never logged: personal data
+            if name is None:
+                turn.say("name.invalid")
+            else:
+                user.preferred_name = name
+                turn.say("name.saved", {"name": name})
+                user.stage = _after_name(user)
+        elif user.stage == "address" and action == "address" and arg in {*ADDRESS_FORMS, "skip"}:
+            user.address_form = arg if arg in ADDRESS_FORMS else None
+            user.stage = _after_address(user)
         elif user.stage == "region" and action == "region" and arg in self.library.regions:
             user.region_code = arg
             user.stage = "craft"
@@ -144,3 +166,13 @@ class Onboarding:
         else:
             turn.say("onboarding.use_buttons")
         self.ask_current(turn)
+
+
+def _after_name(user: User) -> str:
+    """The stage after the name: how to address them where the language has gendered forms, else on."""
+    return "address" if user.language in {lang.value for lang in GENDERED} else _after_address(user)
+
+
+def _after_address(user: User) -> str:
+    """The region next, except for a master: theirs comes with the master profile."""
+    return "ready" if user.role in AUTHORS else "region"

@@ -133,7 +133,8 @@ def ask_forget(turn: Turn, arg: str = "") -> None:
 
 
 def forget(turn: Turn, data: str) -> None:
-    """The answer to `/forget`: erase everything on `forget:yes` and say it is done; else keep all."""
+    """The answer to `/forget`: erase everything on `forget:yes` and say it is done; else (the other button,
+    or a typed "non") keep all and say that nothing was erased."""
     turn.user.pending = None
     if data != "forget:yes":
         turn.say("privacy.forget_cancelled")

@@ -48,7 +48,8 @@ class Routes:
     """By the button data's prefix, before the first `:`."""
     stale_button: Handler
     awaiting: Mapping[str, Handler]
-    """By the question the user was asked last (`User.pending`): the button that answers it."""
+    """By the question the user was asked last (`User.pending`): the button that answers it, or "" for a
+    typed reply."""
     media: Step
     text: Handler
 
@@ -116,8 +117,9 @@ class Router:
                 routes.first_contact(turn)
             return
         answers = routes.awaiting.get(user.pending or "")
-        if answers is not None and message.kind == "button":
-            answers(turn, text)
+        typed = message.kind == "text" and turn.command is None and bool(text)  # "non", typed
+        if answers is not None and (message.kind == "button" or typed):
+            answers(turn, "" if typed else text)
             return
         user.pending = None
         if self.refused(turn) or self._flow(turn):

@@ -63,7 +63,7 @@ _MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
 
 def _name(learner: User | None, answer: Answer) -> str:
     """How a master sees an apprentice: their name, else their number."""
-    return (learner.display_name if learner else "") or f"#{answer.user_id}"
+    return (learner.name if learner else "") or f"#{answer.user_id}"
 
 
 def _step_media(media: IncomingMedia) -> StepMedia | None:

@@ -114,7 +114,7 @@ class Turn:
     ) -> None:
         """Queue a catalogue message in the user's language."""
         lang = self.lang
-        text = self.tools.catalog.t(lang, key, params)
+        text = self.tools.catalog.t(lang, key, params, form=self.user.address_form)
         self.replies.append(
             Outgoing(self.message.chat_id, text, lang.value, choices, rtl=lang in RTL, **extra)
         )

@@ -7,9 +7,6 @@ the URL.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +30,7 @@ from progress.certificates import find_certificate
 from progress.dashboard.auth import Sessions, WebSession
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import MAX_ID, DashboardDeps
+from progress.dashboard.export import csv_lines
 from progress.grading import grade_answer
 from progress.learners import (
     Filters,
@@ -63,9 +61,21 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-CSV_FORMULA = re.compile(r"(^|[;,\t\r\n])( *[=+\-@])")
-"""A formula start at the beginning of the cell or after a separator a spreadsheet may split on (`;` in
-French and Arabic locales, `,`, tab, line breaks)."""
+CSV_COLUMNS = (
+    "col_id",
+    "col_name",
+    "language",
+    "filter_region",
+    "filter_cooperative",
+    "col_course",
+    "col_steps_done",
+    "col_last_active",
+    "col_minor",
+    "col_consent",
+    "col_certificates",
+    "filter_status",
+)
+"""The export's columns, by their catalogue keys (after `dash.`): headers in the trainer's language."""
 
 
 @dataclass(frozen=True)
@@ -147,12 +157,6 @@ class Labels:
         """A cooperative's name."""
         coop = self.library.cooperatives.get(code or "")
         return coop.name if coop else (code or "—")
-
-
-def _csv_cell(value: object) -> str:
-    """A cell that a spreadsheet will not run as a formula."""
-    text = CSV_FORMULA.sub(r"\1'\2", "" if value is None else str(value))
-    return f"'{text}" if text.startswith(("\t", "\r")) else text
 
 
 class Dashboard:
@@ -417,40 +421,35 @@ class Dashboard:
         with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
             filters = self.filters(viewer, region, cooperative, course, status)
-        labels = Labels(self.deps.library, Lang(viewer.session.lang))
-        t = self.deps.catalog.t
         lang = Lang(viewer.session.lang)
-        header = ["id", "name", "region", "cooperative", "course", "steps_done", "last_active", "status"]
+        labels = Labels(self.deps.library, lang)
 
-        def lines() -> Iterator[str]:
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(header)
+        def t(key: str) -> str:
+            return without_bidi_marks(self.deps.catalog.t(lang, key))
+
+        header = [t(f"dash.{key}") for key in CSV_COLUMNS]
+        yes, no = t("dash.yes"), t("dash.no")
+
+        def rows() -> Iterator[list[object]]:
             with self.deps.sessions() as db:
                 for row in iter_learners(db, viewer.scope, filters, now):
-                    writer.writerow(
-                        [
-                            _csv_cell(value)
-                            for value in (
-                                row.id,
-                                row.name,
-                                labels.region(row.region),
-                                labels.cooperative(row.cooperative),
-                                labels.course(row.course),
-                                row.steps_done,
-                                row.last_active_at.isoformat(timespec="seconds"),
-                                without_bidi_marks(t(lang, f"dash.status_{row.status}")),
-                            )
-                        ]
-                    )
-                    if buffer.tell() > 64 * 1024:
-                        yield buffer.getvalue()
-                        buffer.seek(0)
-                        buffer.truncate()
-            yield buffer.getvalue()
+                    yield [
+                        row.id,
+                        row.name,
+                        next((name for code, name in LANGUAGE_NAMES.items() if code == row.language), ""),
+                        labels.region(row.region),
+                        labels.cooperative(row.cooperative),
+                        labels.course(row.course),
+                        row.steps_done,
+                        self.when(row.last_active_at),
+                        "" if row.minor is None else yes if row.minor else no,
+                        t(f"dash.consent_{row.consent}"),
+                        " ".join(row.certificates),
+                        t(f"dash.status_{row.status}"),
+                    ]
 
         return StreamingResponse(
-            lines(),
+            csv_lines(header, rows()),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="maalem-learners.csv"', **SECURITY_HEADERS},
         )

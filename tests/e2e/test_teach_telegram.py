@@ -88,7 +88,14 @@ async def test_a_master_teaches_on_telegram_and_answers_an_apprentice_by_voice(
 
     amina = world.learner(1001, "Amina", "en")
     await amina.say("Hello")
-    for action in ("lang:en", "consent:adult", "region:fes-meknes", "craft:zellige", "cooperative:skip"):
+    for action in (
+        "lang:en",
+        "consent:adult",
+        "name:skip",
+        "region:fes-meknes",
+        "craft:zellige",
+        "cooperative:skip",
+    ):
         await amina.press(action)
     step = (await amina.press(f"course:{course.id}"))[-1]
     assert step.method == "sendVideo" and "Hassan Benali" in step.text

@@ -46,7 +46,12 @@ async def test_onboarding_by_buttons_in_darija(world: World) -> None:
     [welcome] = await karim.say("السلام، بغيت نتعلم الزليج")
     assert welcome.text.startswith(RLM)  # right to left
     assert "lang:ary" in welcome.buttons
-    for action in ("lang:ary", "consent:adult", "region:fes-meknes", "craft:zellige"):
+    await karim.press("lang:ary")
+    [name] = await karim.press("consent:adult")
+    assert name.buttons == ["name:platform", "name:skip"] and name.keyboard[0][0]["text"] == "Karim"
+    [welcome, address] = await karim.press("name:platform")
+    assert "Karim" in welcome.text and address.buttons == ["address:f", "address:m", "address:skip"]
+    for action in ("address:m", "region:fes-meknes", "craft:zellige"):
         [reply] = await karim.press(action)
         assert reply.text.startswith(RLM)
     [courses] = await karim.press("cooperative:skip")
@@ -54,8 +59,9 @@ async def test_onboarding_by_buttons_in_darija(world: World) -> None:
     with world.app.sessions() as session:
         user = session.scalars(select(User)).one()
         assert (user.language, user.stage, user.display_name) == ("ary", "ready", "Karim")
+        assert (user.preferred_name, user.address_form) == ("Karim", "m")
     taps = world.fake.calls_to("answerCallbackQuery")
-    assert len(taps) == 5  # every tap answered
+    assert len(taps) == 7  # every tap answered
     tapped = [s for s in karim.seen if s.method == "sendMessage"][:-1]
     assert all(not s.keyboard for s in tapped)  # each answered keyboard is taken away
     assert all("parse_mode" not in c.params for c in world.fake.calls)
@@ -127,7 +133,7 @@ async def test_a_double_tapped_button_moves_one_step(world: World) -> None:
     replies = await amina.send(amina.chat.tap_on(step, "next"), amina.chat.tap_on(step, "next"))
     assert world.count(StepProgress) == 1
     assert len(replies) == 1 and "2/" in replies[0].text
-    assert len(world.fake.calls_to("answerCallbackQuery")) == 8  # five onboarding taps, the course, two
+    assert len(world.fake.calls_to("answerCallbackQuery")) == 10  # seven onboarding taps, the course, two
     later = await amina.send(amina.chat.tap_on(step, "next"))  # the same old keyboard, tapped much later
     assert later == [] and world.count(StepProgress) == 1
 
@@ -173,7 +179,14 @@ async def test_what_we_cannot_use_gets_a_helpful_answer(world: World, content: d
 async def test_learner_text_is_never_markup(world: World) -> None:
     amina = world.learner()
     await amina.say("Bonjour")
-    for action in ("lang:fr", "consent:adult", "region:fes-meknes", "craft:zellige"):
+    for action in (
+        "lang:fr",
+        "consent:adult",
+        "name:skip",
+        "address:skip",
+        "region:fes-meknes",
+        "craft:zellige",
+    ):
         await amina.press(action)
     [unknown] = await amina.say("<b>FES</b> *x* [a](http://e.test)")
     assert "<b>FES</b> *x* [a](http://e.test)" in unknown.text

@@ -155,7 +155,7 @@ def test_split_text_never_exceeds_the_limit_nor_loses_a_word(text: str, limit: i
 async def test_a_voice_note_over_the_limit_is_refused_before_download(wa: Harness) -> None:
     phone = wa.phone(LEARNER)
     await phone.say("Bonjour")
-    for action in ("lang:fr", "consent:adult"):
+    for action in ("lang:fr", "consent:adult", "name:skip", "address:skip"):
         await phone.press(action)
     await phone.say("1")
     for action in ("craft:zellige", "cooperative:skip", "course:zellige"):

@@ -14,7 +14,7 @@ from bot.app import App, build_app
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from bot.terminal import LocalFileFetcher
-from lessons.languages import Lang
+from lessons.languages import GENDERED, Lang
 from progress.accounts import add_trainer
 from progress.models import Answer, ReviewItem, User
 from speech.audio import encode_ogg_opus
@@ -64,6 +64,9 @@ async def onboard_in(learner: MemoryUser, lang: Lang, region: str, cooperative: 
     await learner.say("Salam")
     await learner.press(f"lang:{lang.value}")
     await learner.press("consent:adult")
+    await learner.press("name:skip")
+    if lang in GENDERED:
+        await learner.press("address:skip")
     await learner.press(f"region:{region}")
     await learner.press("craft:zellige")
     await learner.say(cooperative)

@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from bot.memory import MemoryUser
 from lessons.course import Course
-from lessons.languages import Lang
+from lessons.languages import GENDERED, Lang
 from lessons.messages import Outgoing
 
 
-async def onboard(learner: MemoryUser, first: str = "Bonjour", lang: Lang = Lang.FRENCH) -> None:
-    """First contact to the course menu, by buttons only (and the first word)."""
+async def onboard(
+    learner: MemoryUser,
+    first: str = "Bonjour",
+    lang: Lang = Lang.FRENCH,
+    *,
+    name: str | None = None,
+    form: str = "skip",
+) -> None:
+    """First contact to the course menu, by buttons only (and the first word), unless a `name` to be called
+    by is typed; addressed in `form` where the language asks."""
     await learner.say(first)
     await learner.press(f"lang:{lang.value}")
     await learner.press("consent:adult")
+    await (learner.say(name) if name else learner.press("name:skip"))
+    if lang in GENDERED:
+        await learner.press(f"address:{form}")
     await learner.press("region:fes-meknes")
     await learner.press("craft:zellige")
     await learner.press("cooperative:skip")

@@ -94,6 +94,7 @@ def test_content_check_reports_bad_yaml_with_its_line(settings: Settings, broken
 def test_demo_completes_a_lesson_with_both_feedback_paths(settings: Settings) -> None:
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output
+    assert "Bienvenue, Amina !" in result.output  # called by the name typed at onboarding
     assert "Essaie encore" in result.output  # the wrong answer gets a hint
     assert "[voice note: «" in result.output  # then a spoken answer, transcribed by the default model
     assert "✅" in result.output  # the right one passes
@@ -109,7 +110,9 @@ def test_chat_reads_piped_lines(settings: Settings) -> None:
     assert "/forget" in result.output
 
 
-LEARNER_TO_FIRST_CHECKPOINT = "Hello\n1\n1\n3\n1\n1\n1\n" + "1\n" * 4  # English, to zellige's first question
+LEARNER_TO_FIRST_CHECKPOINT = (
+    "Hello\n1\n1\n1\n3\n1\n1\n1\n" + "1\n" * 4
+)  # English, name skipped, to zellige's first question
 
 
 def test_chat_voice_command_is_transcribed_and_graded(settings: Settings, tmp_path: Path) -> None:

@@ -58,11 +58,16 @@ async def test_the_consent_question_says_who_can_listen(learner: MemoryUser) -> 
     assert "administrateurs de la plateforme" in consent.text
 
 
-async def test_french_learner_onboards_in_under_six_taps(app: App, learner: MemoryUser) -> None:
+async def test_french_learner_onboards_by_buttons_in_seven_taps(app: App, learner: MemoryUser) -> None:
     [welcome] = await learner.say("Bonjour, je veux apprendre")
     assert welcome.lang == "fr" and not welcome.rtl
     await learner.press("lang:fr")
-    [regions] = await learner.press("consent:adult")
+    [name] = await learner.press("consent:adult")
+    assert name.text == app.catalog.t(Lang.FRENCH, "name.ask")
+    assert [c.data for c in name.choices] == ["name:skip"]  # the memory channel gives no platform name
+    [address] = await learner.press("name:skip")
+    assert [c.data for c in address.choices] == ["address:f", "address:m", "address:skip"]
+    [regions] = await learner.press("address:skip")
     assert len(regions.choices) == len(app.library.regions)
     [crafts] = await learner.press("region:fes-meknes")
     assert "craft:zellige" in {c.data for c in crafts.choices}
@@ -71,6 +76,43 @@ async def test_french_learner_onboards_in_under_six_taps(app: App, learner: Memo
     [courses] = await learner.press("cooperative:skip")
     assert courses.choices[0].data == "course:zellige"  # the learner's craft comes first
     assert count(app, Consent, granted=True) == 1
+    with app.sessions() as session:
+        user = session.scalars(select(User)).one()
+        assert (user.preferred_name, user.address_form) == (None, None)
+
+
+async def test_the_name_to_be_called_by_is_typed_or_the_platform_name_taken(
+    app: App, learner: MemoryUser, caplog: pytest.LogCaptureFixture
+) -> None:
+    await learner.send(learner.message("text", "Bonjour", name="Fatima Zahra B."))
+    await learner.press("lang:fr")
+    [name] = await learner.press("consent:adult")
+    assert [(c.label, c.data) for c in name.choices] == [
+        ("Fatima Zahra B.", "name:platform"),
+        ("Passer", "name:skip"),
+    ]
+    with caplog.at_level(logging.DEBUG):
+        [invalid, again] = await learner.say("Fati 2024 !!")
+        assert invalid.text == app.catalog.t(Lang.FRENCH, "name.invalid") and again.text == name.text
+        [hello, address] = await learner.say("  فاطمة   الزهراء ")
+    assert "فاطمة" not in caplog.text and "Fati 2024" not in caplog.text  # names are never logged
+    assert hello.text == app.catalog.t(Lang.FRENCH, "name.saved", {"name": "فاطمة الزهراء"})
+    await learner.press("address:f")
+    with app.sessions() as session:
+        user = session.scalars(select(User)).one()
+        assert (user.preferred_name, user.address_form, user.stage) == ("فاطمة الزهراء", "f", "region")
+
+
+async def test_an_english_learner_is_not_asked_a_form_of_address_and_can_take_the_platform_name(
+    app: App, learner: MemoryUser
+) -> None:
+    await learner.send(learner.message("text", "Hello", name="Sam"))
+    await learner.press("lang:en")
+    await learner.press("consent:adult")
+    [hello, regions] = await learner.press("name:platform")
+    assert hello.text == "Welcome, Sam!" and regions.text == app.catalog.t(Lang.ENGLISH, "region.ask")
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().preferred_name == "Sam"
 
 
 async def test_a_minor_needs_a_guardian(app: App, learner: MemoryUser) -> None:
@@ -122,7 +164,14 @@ async def test_refusing_consent_keeps_only_a_hash_and_asks_again_on_return(
 
 async def test_cooperative_code(app: App, learner: MemoryUser) -> None:
     await learner.say("Bonjour")
-    for action in ("lang:fr", "consent:adult", "region:fes-meknes", "craft:zellige"):
+    for action in (
+        "lang:fr",
+        "consent:adult",
+        "name:skip",
+        "address:skip",
+        "region:fes-meknes",
+        "craft:zellige",
+    ):
         await learner.press(action)
     [unknown] = await learner.say("XYZ-999")
     assert "XYZ-999" in unknown.text and unknown.choices[0].data == "cooperative:skip"
@@ -182,7 +231,7 @@ async def test_bad_input_gets_a_clear_answer(app: App, learner: MemoryUser) -> N
     assert "2000" in long.text
     [stale] = await learner.send(learner.message("button", "course:no-such-course"))
     assert "bouton" in stale.text
-    assert count(app, InboundMessage) == 12  # every message is kept, none lost
+    assert count(app, InboundMessage) == 14  # every message is kept, none lost (8 of them onboarding)
 
 
 async def test_an_answer_in_an_unexpected_script_goes_to_a_person(app: App, learner: MemoryUser) -> None:
@@ -315,7 +364,7 @@ async def test_a_message_that_breaks_is_kept_for_a_person_and_the_others_go_on(
 
 
 async def test_mydata_exports_everything_and_forget_erases_it(app: App, learner: MemoryUser) -> None:
-    await onboard(learner)
+    await onboard(learner, name="Nour Elhouda", form="f")
     await to_checkpoint(learner, app.library.courses["zellige"])
     await learner.say("je ne sais pas")
     [export] = await learner.say("/mydata")
@@ -324,9 +373,16 @@ async def test_mydata_exports_everything_and_forget_erases_it(app: App, learner:
     assert data["profile"]["language"] == "fr"
     assert data["answers"][0]["text"] == "je ne sais pas"
     assert data["consents"][0]["granted"] is True
+    assert (data["profile"]["preferred_name"], data["profile"]["address_form"]) == ("Nour Elhouda", "f")
     [confirm] = await learner.say("/forget")
     [kept] = await learner.press("forget:no")
+    assert kept.text == app.catalog.t(Lang.FRENCH, "privacy.forget_cancelled") == "Rien n'a été effacé."
     assert count(app, User) == 1
+    await learner.say("/forget")
+    [typed] = await learner.say("non")
+    assert typed.text == kept.text and count(app, User) == 1
+    [still] = await learner.say("/progress")  # the person stays, as they were
+    assert still.lang == "fr"
     await learner.say("/forget")
     [gone] = await learner.press("forget:yes")
     assert "effacé" in gone.text
@@ -336,6 +392,10 @@ async def test_mydata_exports_everything_and_forget_erases_it(app: App, learner:
     with app.sessions() as session:
         for row in session.scalars(select(InboundMessage)):
             assert row.payload == {} and row.chat_id == "erased"
+    database = Path(app.settings.resolved_database_url().removeprefix("sqlite:///"))
+    for path in (database, database.with_name(database.name + "-wal")):
+        if path.exists():
+            assert b"Nour Elhouda" not in path.read_bytes(), path
     [welcome] = await learner.say("Bonjour")  # a new start, from zero
     assert welcome.choices[0].data == "lang:fr"
 
@@ -376,8 +436,8 @@ async def test_a_craft_with_no_course_yet_is_said_so_and_the_open_courses_offere
 ) -> None:
     await learner.say("Bonjour")
     await learner.press("lang:fr")
-    await learner.press("consent:adult")
-    await learner.press("region:fes-meknes")
+    for action in ("consent:adult", "name:skip", "address:skip", "region:fes-meknes"):
+        await learner.press(action)
     await learner.press("craft:weaving")
     none, courses = await learner.press("cooperative:skip")
     assert none.text == app.catalog.t(Lang.FRENCH, "courses.none_in_craft", {"craft": "Tissage et tapis"})
@@ -394,3 +454,16 @@ async def test_courses_not_taught_in_tamazight_say_in_which_language_they_are(
     assert labels["course:pottery"].endswith("(Français)") and labels["course:tadelakt"].endswith(
         "(Français)"
     )
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"), [("f", "اضغطي على زر"), ("m", "اضغط على زر"), ("skip", "اضغط على زر")]
+)
+async def test_a_learner_is_addressed_in_the_form_they_chose(
+    learner: MemoryUser, tmp_path: Path, form: str, expected: str
+) -> None:
+    await onboard(learner, "مرحبا", Lang.ARABIC, form=form)
+    note = tmp_path / "note.ogg"
+    note.write_bytes(b"OggS")
+    [reply] = await learner.voice(str(note))  # a voice note when no question is asked
+    assert expected in reply.text

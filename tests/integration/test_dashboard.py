@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import os
+import re
 import stat
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -37,11 +38,18 @@ from tests.integration.dashboard_world import (
     login,
     world_app,
 )
+from tests.integration.journeys import right_answer
 
 
 def shown(response: httpx.Response) -> str:
     """The page's text as a reader sees it (entities decoded)."""
     return html.unescape(response.text)
+
+
+def spreadsheet(response: httpx.Response) -> list[dict[str, str]]:
+    """The export's rows by header, read from its bytes as a spreadsheet does (the BOM says UTF-8)."""
+    assert response.content.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 @pytest.fixture
@@ -220,7 +228,7 @@ async def test_a_cooperative_trainer_sees_only_their_cooperative_whatever_the_ur
     )
     assert decide.status_code == 404
     exported = await client.get("/dashboard/learners.csv")
-    names = {row["name"] for row in csv.DictReader(io.StringIO(exported.text))}
+    names = {row["Apprenti"] for row in spreadsheet(exported)}
     assert names == {"fes-voice", "fes-done"}
     reviews = await client.get("/dashboard/reviews")
     assert f"/dashboard/reviews/{world.voice_review}" in reviews.text
@@ -303,11 +311,11 @@ async def test_keyset_pages_and_filters_stay_inside_the_scope(
     active = await client.get("/dashboard/learners", params={"status": "at_risk"})
     assert "bulk-" not in active.text
     assert (await client.get("/dashboard/learners", params={"status": "sleepy"})).status_code == 404
-    rows = list(csv.DictReader(io.StringIO((await client.get("/dashboard/learners.csv")).text)))
+    rows = spreadsheet(await client.get("/dashboard/learners.csv"))
     assert len(rows) == 123
-    assert "'=HYPERLINK(1)" in {row["name"] for row in rows}
+    assert "'=HYPERLINK(1)" in {row["Apprenti"] for row in rows}
     course = await client.get("/dashboard/learners.csv", params={"course": "zellige"})
-    assert len(list(csv.DictReader(io.StringIO(course.text)))) == 2
+    assert len(spreadsheet(course)) == 2
 
 
 async def test_certificates_are_verified_publicly_and_downloaded_by_trainers(
@@ -452,3 +460,57 @@ async def test_no_piece_of_an_exported_cell_starts_a_formula_whatever_the_list_s
         pieces = [piece.lstrip(" ") for cell in cells for piece in cell.split(separator)]
         assert not [piece for piece in pieces if piece.startswith(("=", "+", "-", "@"))], separator
     assert "Ben-Ali; Omar" in cells  # ordinary names are kept as they are
+
+
+async def test_names_are_shown_escaped_and_isolated_in_every_list_and_page(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    with dash_app.sessions() as session:
+        session.get_one(User, world.fes_voice).preferred_name = "فاطمة الزهراء"
+        session.get_one(User, world.fes_done).display_name = "<b>Karim</b>"
+        session.commit()
+    await login(client, "fes")
+    learners = await client.get("/dashboard/learners")
+    assert (
+        f'<td dir="auto"><a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></td>'
+        in learners.text
+    )
+    assert "<b>Karim</b>" not in learners.text and "&lt;b&gt;Karim&lt;/b&gt;" in learners.text
+    assert "fes-voice" not in learners.text  # the name they asked for, not their chat app's
+    page = await client.get(f"/dashboard/learners/{world.fes_voice}")
+    assert "<h1><bdi>فاطمة الزهراء</bdi>" in page.text
+    reviews = await client.get("/dashboard/reviews")
+    assert (
+        f'<td dir="auto"><a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></td>'
+        in reviews.text
+    )
+    review = await client.get(f"/dashboard/reviews/{world.voice_review}")
+    assert f'<bdi><a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></bdi>' in review.text
+
+
+async def test_the_csv_opens_right_in_a_spreadsheet_in_the_trainers_language(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    with dash_app.sessions() as session:
+        learner = session.get_one(User, world.fes_done)
+        learner.preferred_name = "فاطمة الزهراء"
+        code = issue_certificate(session, dash_app.library, learner, dash_app.library.courses["zellige"]).code
+        session.commit()
+    await login(client, "fes")
+    exported = await client.get("/dashboard/learners.csv")
+    lines = exported.content.decode("utf-8-sig").splitlines()
+    assert all(line.startswith('"') and line.endswith('"') for line in lines)  # every field quoted
+    assert lines[0].split('","')[:3] == ['"N°', "Apprenti", "Langue"]
+    rows = {row["N°"]: row for row in spreadsheet(exported)}
+    done = rows[str(world.fes_done)]
+    assert (done["Apprenti"], done["Langue"], done["Mineur"]) == ("فاطمة الزهراء", "Français", "Non")
+    assert (done["Consentement"], done["Certificats"]) == ("Donné", code)
+    passed_at, _ = right_answer(dash_app.library.courses["zellige"], 0, Lang.FRENCH)
+    assert done["Étapes faites"] == str(passed_at + 1) and done["Région"] == "Fès-Meknès"
+    page = await client.get(f"/dashboard/learners/{world.fes_done}")
+    assert done["Dernière activité"] in page.text  # the local time the pages show, not UTC
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", done["Dernière activité"])
+    await client.get("/dashboard/lang/ar")
+    arabic = spreadsheet(await client.get("/dashboard/learners.csv"))
+    assert {"المتعلّم", "اللغة", "الموافقة", "الشهادات"} <= set(arabic[0])
+    assert {row["المتعلّم"] for row in arabic} == {"فاطمة الزهراء", "fes-voice"}

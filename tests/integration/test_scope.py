@@ -24,7 +24,7 @@ async def test_a_trainer_grades_in_the_chat_only_answers_listed_to_them(
     index, _ = right_answer(course, 0, Lang.FRENCH)
     author = course.author_of(course.lessons[0].steps[index]).id
     learner = MemoryUser(app, memory, "learner-mrk")
-    await onboard(learner)
+    await onboard(learner, name="Salma Idrissi")
     _set(app, learner, region_code="marrakech-safi", cooperative_code="MRK-TAD-01")
     await to_checkpoint(learner, course)
     await learner.say("je ne sais pas")
@@ -47,6 +47,7 @@ async def test_a_trainer_grades_in_the_chat_only_answers_listed_to_them(
     _set(app, learner, region_code="fes-meknes", cooperative_code="FES-ZEL-01")  # now inside the scope
     [item] = await trainer.say("/answers")
     assert f"answers:pass:{answer.id}" in {c.data for c in item.choices}
+    assert item.text.startswith("Salma Idrissi") and f"#{answer.user_id}" not in item.text
     await trainer.press(f"answers:pass:{answer.id}")
     with app.sessions() as session:
         assert session.get_one(Answer, answer.id).passed is True
@@ -54,7 +55,14 @@ async def test_a_trainer_grades_in_the_chat_only_answers_listed_to_them(
 
 async def test_a_learner_joins_only_a_cooperative_of_their_region(app: App, learner: MemoryUser) -> None:
     await learner.say("Bonjour")
-    for action in ("lang:fr", "consent:adult", "region:fes-meknes", "craft:zellige"):
+    for action in (
+        "lang:fr",
+        "consent:adult",
+        "name:skip",
+        "address:skip",
+        "region:fes-meknes",
+        "craft:zellige",
+    ):
         await learner.press(action)
     [refused] = await learner.say("MRK-TAD-01")  # a Marrakech cooperative, from Fès
     name = app.library.cooperatives["MRK-TAD-01"].name

@@ -159,7 +159,7 @@ async def test_a_master_teaches_by_voice_a_trainer_approves_an_apprentice_is_gra
 
     elsewhere = MemoryUser(app, memory, "apprentice-2")
     await elsewhere.say("Hello")
-    for action in ("lang:en", "consent:adult", "region:oriental", "craft:zellige"):
+    for action in ("lang:en", "consent:adult", "name:skip", "region:oriental", "craft:zellige"):
         await elsewhere.press(action)
     [courses] = await elsewhere.press("cooperative:skip")
     assert f"course:{course.id}" not in {c.data for c in courses.choices}  # offered in the master's region
@@ -394,3 +394,14 @@ async def test_a_masters_mydata_lists_their_lessons_and_forget_erases_the_unpubl
         assert session.scalars(select(MasterProfile.user_id)).one() is None
     assert not drafts.exists()
     assert not any(path.exists() for path in read_aloud)
+
+
+async def test_a_maalma_who_asked_the_feminine_is_thanked_as_a_maalma(app: App, memory: MemorySender) -> None:
+    master = MemoryUser(app, memory, "master-1")
+    await master.say(f"/start {invite(app, name='Fatima Tazi', lang=Lang.FRENCH)}")
+    [address] = await master.press("consent:adult")  # no name question: it comes with the master profile
+    assert [c.data for c in address.choices] == ["address:f", "address:m", "address:skip"]
+    await master.press("address:f")
+    replies = await record_typed_lesson(master)
+    thanks = app.catalog.t(Lang.FRENCH, "teach.submitted", {"lesson": "Cutting a star", "steps": 2}, form="f")
+    assert thanks.startswith("Merci, maâlma !") and thanks in [r.text for r in replies]

@@ -53,3 +53,25 @@ def test_right_to_left_messages_are_marked_and_inserted_text_isolated(lang: Lang
 
 def test_left_to_right_messages_are_left_alone() -> None:
     assert Catalog().t(Lang.FRENCH, "voice.heard", {"text": "x"}) == "J'ai entendu : « x »"
+
+
+def test_a_form_of_address_picks_the_key_with_its_suffix_and_falls_back_to_the_base() -> None:
+    catalog = Catalog()
+    assert "أحسنتِ" in catalog.t(Lang.ARABIC, "feedback.pass", {"right": "x"}, form="f")
+    assert catalog.t(Lang.ARABIC, "feedback.pass", {"right": "x"}, form="m") == catalog.t(
+        Lang.ARABIC, "feedback.pass", {"right": "x"}
+    )
+    assert catalog.t(Lang.FRENCH, "help", {"commands": "/x"}, form="f") == catalog.t(
+        Lang.FRENCH, "help", {"commands": "/x"}
+    )
+    assert (
+        catalog.t(Lang.FRENCH, "feedback.pass", {"right": "x"}, form="feedback")
+        == "✅ Bravo ! Tu l'as dit : x."
+    )
+
+
+def test_every_form_of_address_has_its_base_message() -> None:
+    english = _messages(Lang.ENGLISH)
+    forms = [key for key in english if key.endswith((".f", ".m"))]
+    assert forms
+    assert all(key[:-2] in english and _fields(english[key]) == _fields(english[key[:-2]]) for key in forms)

@@ -166,3 +166,19 @@ async def test_the_platform_name_button_is_accepted(app: App, learner: MemoryUse
     await finish_course(learner, app.library.courses["zellige"])
     replies = await learner.press("certname:platform")
     assert [m.media_kind for m in replies] == ["document", None] and "ⴼⴰⴹⵎⴰ" in replies[1].text
+
+
+async def test_the_certificate_offers_the_name_chosen_at_onboarding_first(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner, name="Nour Elhouda")
+    with app.sessions() as session:
+        session.scalars(select(User)).one().display_name = "nour_88"  # not a printable name: not offered
+        session.commit()
+    await finish_course(learner, app.library.courses["zellige"])
+    asked = [m for m in learner.inbox if m.text == app.catalog.t(Lang.FRENCH, "cert.ask_name")]
+    assert [(c.label, c.data) for c in asked[-1].choices] == [("Nour Elhouda", "certname:preferred")]
+    replies = await learner.press("certname:preferred")
+    assert [m.media_kind for m in replies] == ["document", None] and "Nour Elhouda" in replies[1].text
+    with app.sessions() as session:
+        assert session.scalars(select(Certificate)).one().learner_name == "Nour Elhouda"

@@ -249,8 +249,9 @@ async def test_spaced_reviews_come_back_later_each_time_they_are_remembered(
 
 async def test_the_weekly_digest_reaches_trainers_and_masters_once(app: App, memory: MemorySender) -> None:
     add_learner(app, "active", silent_days=1)
-    add_learner(app, "quiet", silent_days=10)
+    quiet = add_learner(app, "quiet", silent_days=10)
     with app.sessions() as session:
+        session.get_one(User, quiet).preferred_name = "Salma Idrissi"
         add_trainer(session, "samira", "a long password", cooperative="FES-ZEL-01", chat=(CHANNEL, "samira"))
         add_trainer(session, "admin", "a long password", admin=True, chat=(CHANNEL, "admin"))
         master = User(
@@ -276,5 +277,9 @@ async def test_the_weekly_digest_reaches_trainers_and_masters_once(app: App, mem
         and "1 apprentis en risque" in admin
         and "https://m.ma/dashboard/" in admin
     )
+    assert admin.endswith(
+        "en risque d'abandon, 0 réponses à revoir.\n⚠️ À rappeler : Salma Idrissi\nhttps://m.ma/dashboard/"
+    )
     assert "0 apprentis actifs" in memory.sent["samira"][0].text  # nobody in her cooperative yet
+    assert "À rappeler" not in memory.sent["samira"][0].text
     assert memory.sent["master"][0].lang == "ary" and memory.sent["master"][0].meta["kind"] == "digest"
