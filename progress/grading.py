@@ -39,7 +39,7 @@ def grade_answer(
     the step's progress and its spaced-review card in line, tells the learner in their language, and
     issues or withdraws the course's certificate. The caller commits.
     """
-    ai_passed = bool((answer.assessment or {}).get("passed"))
+    ai_passed = answer.machine_passed
     decision = {
         "status": "accepted" if passed == ai_passed else "overridden",
         "decided_by": by.id,

@@ -623,8 +623,8 @@ def learner_record(session: Session, library: Library, user: User, now: datetime
     moments += [a.created_at for a in answers]
     attempts: defaultdict[tuple[str, str, str], list[Attempt]] = defaultdict(list)
     for answer in answers:
-        verdicts = (answer.assessment or {}).get("verdicts", [])
-        met = sum(1 for v in verdicts if v.get("met"))
+        verdicts = answer.assessment.verdicts if answer.assessment else ()
+        met = sum(v.met for v in verdicts)
         attempts[(answer.course_id, answer.lesson_id, answer.step_id)].append(
             Attempt(answer.passed, met, len(verdicts))
         )

@@ -22,6 +22,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from lessons.assessment import Assessment
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware in UTC."""
@@ -47,10 +49,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+class AssessmentJSON(TypeDecorator[Assessment]):
+    """An `Assessment` stored as its JSON shape (`Assessment.to_json`); older rows' shape reads too."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Assessment | None, dialect: Any) -> dict[str, Any] | None:
+        """The stored shape."""
+        return value.to_json() if value is not None else None
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect: Any) -> Assessment | None:
+        """The typed assessment back."""
+        return Assessment.from_json(value) if value is not None else None
+
+
 class Base(DeclarativeBase):
     """Base of every table."""
 
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, Assessment: AssessmentJSON}
 
 
 class Role(StrEnum):
@@ -220,7 +237,8 @@ class Answer(Base):
     audio_path: Mapped[str | None] = mapped_column(String(300))
     transcript: Mapped[str | None] = mapped_column(Text)
     transcript_confidence: Mapped[float | None] = mapped_column(Float)
-    assessment: Mapped[dict[str, Any] | None] = mapped_column()
+    assessment: Mapped[Assessment | None] = mapped_column()
+    """The machine's verdict (None before grading)."""
     passed: Mapped[bool | None] = mapped_column(Boolean)
     graded_by: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float | None] = mapped_column(Float)
@@ -229,6 +247,11 @@ class Answer(Base):
         Index("ix_answers_user", "user_id", "created_at"),
         Index("ix_answers_created", "created_at"),
     )
+
+    @property
+    def machine_passed(self) -> bool:
+        """Whether the machine passed this answer (what a person accepts or overrides)."""
+        return self.assessment is not None and self.assessment.passed
 
 
 class ReviewItem(Base):

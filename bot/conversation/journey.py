@@ -3,8 +3,6 @@ the tutor's effects written as rows."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, select, update
 
 from bot.conversation.turn import Turn
@@ -162,7 +160,7 @@ class Journey:
             turn.session.add(answer)
         assessment = effect.assessment
         answer.text = effect.text if answer.audio_path is None else ""
-        answer.assessment = assessment_json(assessment)
+        answer.assessment = assessment
         answer.passed = None if effect.review else assessment.passed
         answer.graded_by = assessment.decided_by
         answer.confidence = assessment.confidence
@@ -192,18 +190,3 @@ def _with_a_person(turn: Turn, course_id: str, lesson_id: str, step_id: str) -> 
     at = _answers_at(turn.user.id, course_id, lesson_id, step_id)
     waiting = select(ReviewItem.id).where(ReviewItem.status == "open", ReviewItem.answer_id.in_(at))
     return turn.session.scalar(waiting.limit(1)) is not None
-
-
-def assessment_json(assessment: Assessment) -> dict[str, Any]:
-    """The assessment as stored with the answer (and shown to trainers)."""
-    return {
-        "passed": assessment.passed,
-        "confidence": assessment.confidence,
-        "decided_by": assessment.decided_by,
-        "needs_review": assessment.needs_review,
-        "feedback": assessment.feedback,
-        "verdicts": [
-            {"key_point": v.key_point, "met": v.met, "confidence": v.confidence, "evidence": v.evidence}
-            for v in assessment.verdicts
-        ],
-    }

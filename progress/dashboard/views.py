@@ -619,7 +619,7 @@ class Dashboard:
                     error=error,
                     nav="reviews",
                 )
-            ai_passed = bool((answer.assessment or {}).get("passed"))
+            ai_passed = answer.machine_passed
             passed = ai_passed if decision == "accept" else not ai_passed
             graded = grade_answer(
                 db, self.deps.library, self.deps.notifier, answer, passed=passed, by=viewer.user, note=note
