@@ -25,14 +25,8 @@ from lessons.tutor import (
     Tutor,
 )
 from progress.certificates import deliver_if_earned
-from progress.db import insert_new
-from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
-
-_STEP_DONE = insert_new(
-    Base.metadata.tables[StepProgress.__tablename__],
-    ("user_id", "course_id", "lesson_id", "step_id", "completed_at"),
-    key=("user_id", "course_id", "lesson_id", "step_id"),
-)
+from progress.models import Answer, Enrolment, Question, ReviewItem, utcnow
+from progress.steps import step_done
 
 
 def show_courses(turn: Turn, *, greet: bool = False) -> None:
@@ -127,8 +121,7 @@ class Journey:
     def _apply(self, turn: Turn, course: Course, enrolment: Enrolment, effect: object) -> None:
         session, user = turn.session, turn.user
         if isinstance(effect, StepDone):
-            done = {"user_id": user.id, "course_id": course.id, "lesson_id": effect.lesson_id}
-            session.execute(_STEP_DONE, {**done, "step_id": effect.step_id, "completed_at": utcnow()})
+            step_done(session, user.id, course.id, effect.lesson_id, effect.step_id)
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
             deliver_if_earned(session, turn.tools.notifier, turn.tools.library, user, course)

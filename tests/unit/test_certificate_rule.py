@@ -39,9 +39,7 @@ def _walk(session: Session, user: User, course: Course, passed: bool | None, *, 
             where = {"user_id": user.id, "course_id": course.id, "lesson_id": lesson.id, "step_id": step.id}
             session.add(StepProgress(**where))
             if step.checkpoint is not None:
-                answer = Answer(
-                    **where, text="…", passed=passed, graded_by="rubric", assessment=FAILED
-                )
+                answer = Answer(**where, text="…", passed=passed, graded_by="rubric", assessment=FAILED)
                 session.add(answer)
                 if review:
                     session.flush()
