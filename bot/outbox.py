@@ -16,7 +16,7 @@ from bot.logs import redact
 from lessons.i18n import without_bidi_marks
 from lessons.messages import FAREWELL, Outgoing, Sender, Undeliverable
 from progress.db import begin, scrub
-from progress.models import Base, OutboundMessage, utcnow
+from progress.models import Base, OutboundMessage, OutboxStatus, utcnow
 from speech.types import Speaker
 
 log = logging.getLogger(__name__)
@@ -27,22 +27,22 @@ CONCURRENT_CHATS = 8
 _OUTBOX = Base.metadata.tables[OutboundMessage.__tablename__]
 _CLAIM = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.status == "pending", _OUTBOX.c.channel == bindparam("on_channel"))
-    .values(status="sending")
+    .where(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.channel == bindparam("on_channel"))
+    .values(status=OutboxStatus.SENDING)
     .returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.chat_id, _OUTBOX.c.payload)
 )
 _SENT = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
-    .values(status="sent", sent_at=bindparam("at"))
+    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == OutboxStatus.SENDING)
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("at"))
 )
 _SENT_SPOKEN = _SENT.values(payload=bindparam("spoken"))
 """Marked sent with the voice note it was sent with, so erasing the person erases that cached speech too."""
 _ERASE = delete(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
 _RELEASE = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
-    .values(status="pending")
+    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == OutboxStatus.SENDING)
+    .values(status=OutboxStatus.PENDING)
 )
 
 
@@ -156,7 +156,11 @@ class Outbox:
     def recover(self) -> None:
         """After a crash, replies caught mid-send are sent again (at least once beats never)."""
         with begin(self.sessions) as connection:
-            connection.execute(update(_OUTBOX).where(_OUTBOX.c.status == "sending").values(status="pending"))
+            connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.status == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING)
+            )
 
     def _sent(self, row_id: int, *, farewell: bool, spoken: Outgoing | None = None) -> None:
         """Mark a row sent (with the voice note made for it); a farewell to someone erased is erased with its
@@ -182,9 +186,9 @@ class Outbox:
             row = session.get_one(OutboundMessage, row_id)
             row.attempts += 1
             row.error = redact(f"{type(exc).__name__}: {exc}")[:500]
-            row.status = "pending"
+            row.status = OutboxStatus.PENDING
             if row.attempts >= MAX_SEND_ATTEMPTS or isinstance(exc, Undeliverable):
-                row.status = "failed"
+                row.status = OutboxStatus.FAILED
                 log.error(
                     "giving up sending outbox message %d on %s: %s", row.id, row.channel, type(exc).__name__
                 )
@@ -195,5 +199,5 @@ class Outbox:
                     "sending outbox message %d failed (try %d): %s", row.id, row.attempts, type(exc).__name__
                 )
             session.commit()
-        if farewell and row.status == "failed":
+        if farewell and row.status == OutboxStatus.FAILED:
             scrub(self.sessions.kw["bind"])

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from lessons.content import Library
 from lessons.languages import pick
 from progress.certificates import deliver_if_earned, withdraw_if_failed
-from progress.models import Answer, Certificate, ReviewItem, Role, User, utcnow
+from progress.models import Answer, Certificate, ReviewItem, ReviewStatus, Role, User, utcnow
 from progress.notify import Notifier, language_of
 from progress.reminders import add_cards
 from progress.steps import step_done
@@ -42,7 +42,7 @@ def grade_answer(
     """
     ai_passed = answer.machine_passed
     decision = {
-        "status": "accepted" if passed == ai_passed else "overridden",
+        "status": ReviewStatus.ACCEPTED if passed == ai_passed else ReviewStatus.OVERRIDDEN,
         "decided_by": by.id,
         "decision_passed": passed,
         "decision_note": note.strip() or None,
@@ -50,7 +50,7 @@ def grade_answer(
     }
     claimed = session.execute(
         update(ReviewItem)
-        .where(ReviewItem.answer_id == answer.id, ReviewItem.status == "open")
+        .where(ReviewItem.answer_id == answer.id, ReviewItem.status == ReviewStatus.OPEN)
         .values(**decision)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]

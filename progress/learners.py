@@ -34,6 +34,7 @@ from progress.models import (
     Question,
     ReviewCard,
     ReviewItem,
+    ReviewStatus,
     Role,
     StepProgress,
     SweepMark,
@@ -323,7 +324,7 @@ def overview(session: Session, scope: Scope, now: datetime) -> Overview:
         .select_from(ReviewItem)
         .join(Answer, Answer.id == ReviewItem.answer_id)
         .join(User, User.id == Answer.user_id)
-        .where(scope.where(), ReviewItem.status == "open"),
+        .where(scope.where(), ReviewItem.status == ReviewStatus.OPEN),
     )
     return Overview(int(total), int(active), int(at_risk), int(completions), reviews)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -62,6 +62,55 @@ class AssessmentJSON(TypeDecorator[Assessment]):
     def process_result_value(self, value: dict[str, Any] | None, dialect: Any) -> Assessment | None:
         """The typed assessment back."""
         return Assessment.from_json(value) if value is not None else None
+
+
+class InboundStatus(StrEnum):
+    """Where a message in the inbound log is: waiting to be handled, handled, or given up for a person."""
+
+    RECEIVED = "received"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    """Where a reply in the outbox is: waiting, claimed by a flush, delivered, or given up."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ReviewStatus(StrEnum):
+    """Where an answer waiting for a person is: open, decided (the machine's grade kept or turned), or left
+    behind by a better answer."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    OVERRIDDEN = "overridden"
+    SUPERSEDED = "superseded"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StatusColumn(TypeDecorator[E]):
+    """A status stored as its string; read back as its enum (and refused when it is none of them)."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, kind: type[E]) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        """The value, checked against the enum."""
+        return None if value is None else self.kind(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        """The enum member."""
+        return None if value is None else self.kind(value)
 
 
 class Base(DeclarativeBase):
@@ -261,7 +310,9 @@ class ReviewItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), unique=True)
     reason: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[ReviewStatus] = mapped_column(
+        StatusColumn(ReviewStatus), default=ReviewStatus.OPEN, index=True
+    )
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decision_passed: Mapped[bool | None] = mapped_column(Boolean)
     decision_note: Mapped[str | None] = mapped_column(Text)
@@ -293,7 +344,7 @@ class InboundMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[InboundStatus] = mapped_column(StatusColumn(InboundStatus), default=InboundStatus.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -313,7 +364,7 @@ class OutboundMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(StatusColumn(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

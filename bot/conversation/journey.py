@@ -25,7 +25,7 @@ from lessons.tutor import (
     Tutor,
 )
 from progress.certificates import deliver_if_earned
-from progress.models import Answer, Enrolment, Question, ReviewItem, utcnow
+from progress.models import Answer, Enrolment, Question, ReviewItem, ReviewStatus, utcnow
 from progress.steps import step_done
 
 
@@ -163,8 +163,8 @@ class Journey:
             at = _answers_at(turn.user.id, course.id, effect.lesson_id, effect.step_id)
             turn.session.execute(
                 update(ReviewItem)
-                .where(ReviewItem.status == "open", ReviewItem.answer_id.in_(at))
-                .values(status="superseded", decided_at=utcnow())
+                .where(ReviewItem.status == ReviewStatus.OPEN, ReviewItem.answer_id.in_(at))
+                .values(status=ReviewStatus.SUPERSEDED, decided_at=utcnow())
             )
 
 
@@ -181,5 +181,7 @@ def _answers_at(user_id: int, course_id: str, lesson_id: str, step_id: str) -> S
 def _with_a_person(turn: Turn, course_id: str, lesson_id: str, step_id: str) -> bool:
     """Whether an answer of this learner at this checkpoint waits for a person."""
     at = _answers_at(turn.user.id, course_id, lesson_id, step_id)
-    waiting = select(ReviewItem.id).where(ReviewItem.status == "open", ReviewItem.answer_id.in_(at))
+    waiting = select(ReviewItem.id).where(
+        ReviewItem.status == ReviewStatus.OPEN, ReviewItem.answer_id.in_(at)
+    )
     return turn.session.scalar(waiting.limit(1)) is not None

@@ -46,7 +46,7 @@ from progress.learners import (
     overview,
     timeline,
 )
-from progress.models import Answer, Certificate, ReviewItem, Role, User, utcnow
+from progress.models import Answer, Certificate, ReviewItem, ReviewStatus, Role, User, utcnow
 from progress.rules import Status, learner_status, zone
 from progress.secret_key import secret_key
 from speech.audio import media_type
@@ -536,7 +536,9 @@ class Dashboard:
                 select(ReviewItem, Answer, User)
                 .join(Answer, Answer.id == ReviewItem.answer_id)
                 .join(User, User.id == Answer.user_id)
-                .where(ReviewItem.status == "open", viewer.scope.where(), ReviewItem.id > (after or 0))
+                .where(
+                    ReviewItem.status == ReviewStatus.OPEN, viewer.scope.where(), ReviewItem.id > (after or 0)
+                )
                 .order_by(ReviewItem.id)
                 .limit(51)
             )
