@@ -29,7 +29,7 @@ _CLAIM = (
     update(_OUTBOX)
     .where(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.channel == bindparam("on_channel"))
     .values(status=OutboxStatus.SENDING)
-    .returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.chat_id, _OUTBOX.c.payload)
+    .returning(_OUTBOX.c.id, _OUTBOX.c.chat_id, _OUTBOX.c.payload)
 )
 _SENT = (
     update(_OUTBOX)
@@ -80,7 +80,7 @@ class Outbox:
         if loop is not None and loop is not asyncio.get_running_loop():
             return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.flush(channel), loop))
         waiting = self._waiting.get(channel)
-        if waiting is None:  # else that flush claims after our rows were committed: it takes them too
+        if waiting is None or waiting.done():  # else it claims after our rows were committed: it takes them
             waiting = self._waiting[channel] = asyncio.create_task(self._turn(channel))
         return await asyncio.shield(waiting)
 
@@ -101,10 +101,10 @@ class Outbox:
             held = self._locks[channel] = (loop, asyncio.Lock())
         return held[1]
 
-    async def _send(self, sender: Sender, claimed: list[Row[tuple[int, str, str, dict[str, Any]]]]) -> int:
+    async def _send(self, sender: Sender, claimed: list[Row[tuple[int, str, dict[str, Any]]]]) -> int:
         """Send the claimed rows, each chat's in order, up to `CONCURRENT_CHATS` chats at once."""
         chats: defaultdict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-        for row_id, _, chat_id, payload in claimed:
+        for row_id, chat_id, payload in claimed:
             chats[chat_id].append((row_id, payload))
         if len(chats) == 1:
             [rows] = chats.values()
@@ -147,7 +147,7 @@ class Outbox:
             return message
         return replace(message, voice=str(voice))
 
-    def _claim(self, channel: str) -> list[Row[tuple[int, str, str, dict[str, Any]]]]:
+    def _claim(self, channel: str) -> list[Row[tuple[int, str, dict[str, Any]]]]:
         """Mark a channel's pending rows as being sent, in one statement, so no other sender takes them."""
         with begin(self.sessions) as connection:
             rows = connection.execute(_CLAIM, {"on_channel": channel}).all()
