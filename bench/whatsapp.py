@@ -37,7 +37,7 @@ from bot.web import create_web_app
 from bot.whatsapp import CHANNEL
 from bot.whatsapp.channel import WhatsApp
 from lessons.languages import Lang
-from progress.models import DeliveryStatus, InboundMessage, OutboundMessage
+from progress.models import DeliveryStatus, InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
 from speech.tts import EspeakSpeaker
 from speech.types import Transcript
 from tests.e2e.whatsapp import APP_SECRET, VERIFY_TOKEN, delivery, message, sign, text
@@ -198,7 +198,9 @@ async def settled(app: App, transcriber: BusyTranscriber | None, deadline: float
     while time.monotonic() < deadline:
         with app.sessions() as session:
             waiting = session.scalar(
-                select(func.count()).select_from(InboundMessage).where(InboundMessage.status == "received")
+                select(func.count())
+                .select_from(InboundMessage)
+                .where(InboundMessage.status == InboundStatus.RECEIVED)
             )
             unsent = session.scalar(
                 select(func.count()).select_from(OutboundMessage).where(OutboundMessage.status != "sent")
@@ -286,7 +288,8 @@ def _outcome(
         answered = set(
             session.scalars(
                 select(OutboundMessage.inbound_id).where(
-                    OutboundMessage.status == "sent", OutboundMessage.inbound_id.in_([m.id for m in inbound])
+                    OutboundMessage.status == OutboxStatus.SENT,
+                    OutboundMessage.inbound_id.in_([m.id for m in inbound]),
                 )
             )
         )
@@ -300,13 +303,14 @@ def _outcome(
             select(func.count())
             .select_from(OutboundMessage)
             .where(
-                OutboundMessage.inbound_id == (voice.id if voice else None), OutboundMessage.status == "sent"
+                OutboundMessage.inbound_id == (voice.id if voice else None),
+                OutboundMessage.status == OutboxStatus.SENT,
             )
         )
     return Outcome(
         latencies=[latency for latency, _ in results],
         refused=sum(1 for _, status in results if status != 200),
-        recorded=sum(1 for m in inbound if m.status == "done"),
+        recorded=sum(1 for m in inbound if m.status == InboundStatus.DONE),
         answered=len(answered),
         sent=sent if accepted == sent else -1,
         voice_answered=None if transcriber is None else transcriber.finished.is_set() and bool(voice_replies),

@@ -16,7 +16,7 @@ from bot.logs import redact
 from lessons.i18n import without_bidi_marks
 from lessons.messages import FAREWELL, Outgoing, Sender, Undeliverable
 from progress.db import begin, scrub
-from progress.models import Base, OutboundMessage, utcnow
+from progress.models import Base, OutboundMessage, OutboxStatus, utcnow
 from speech.types import Speaker
 
 log = logging.getLogger(__name__)
@@ -27,28 +27,33 @@ CONCURRENT_CHATS = 8
 _OUTBOX = Base.metadata.tables[OutboundMessage.__tablename__]
 _CLAIM = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.status == "pending")
-    .values(status="sending")
-    .returning(_OUTBOX.c.id, _OUTBOX.c.channel, _OUTBOX.c.chat_id, _OUTBOX.c.payload)
+    .where(_OUTBOX.c.status == OutboxStatus.PENDING, _OUTBOX.c.channel == bindparam("on_channel"))
+    .values(status=OutboxStatus.SENDING)
+    .returning(_OUTBOX.c.id, _OUTBOX.c.chat_id, _OUTBOX.c.payload)
 )
-_CLAIM_CHANNEL = _CLAIM.where(_OUTBOX.c.channel == bindparam("on_channel"))
 _SENT = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
-    .values(status="sent", sent_at=bindparam("at"))
+    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == OutboxStatus.SENDING)
+    .values(status=OutboxStatus.SENT, sent_at=bindparam("at"))
 )
 _SENT_SPOKEN = _SENT.values(payload=bindparam("spoken"))
 """Marked sent with the voice note it was sent with, so erasing the person erases that cached speech too."""
 _ERASE = delete(_OUTBOX).where(_OUTBOX.c.id == bindparam("row"))
 _RELEASE = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == "sending")
-    .values(status="pending")
+    .where(_OUTBOX.c.id == bindparam("row"), _OUTBOX.c.status == OutboxStatus.SENDING)
+    .values(status=OutboxStatus.PENDING)
 )
 
 
 class Outbox:
-    """Sends pending replies, each chat's in order, chats side by side; each is marked sent once delivered."""
+    """Sends pending replies, each chat's in order, chats side by side; each is marked sent once delivered.
+
+    The outbox is each channel's one owner: whoever asks for a flush (the channel after a message, the
+    dashboard, the reminders, a test) goes through it. A channel's flushes take turns, claim and send both
+    under its lock, on its own event loop (`loops`: the WhatsApp worker's), so a later flush never overtakes a
+    chat's earlier reply; flushes asked for while one waits are folded into it.
+    """
 
     def __init__(
         self, sessions: sessionmaker[Session], senders: Mapping[str, Sender], speaker: Speaker | None = None
@@ -56,30 +61,64 @@ class Outbox:
         self.sessions = sessions
         self.senders = dict(senders)
         self.speaker = speaker
+        self.loops: dict[str, asyncio.AbstractEventLoop] = {}
+        """Channels that send on another event loop than their callers'."""
+        self._locks: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
+        self._waiting: dict[str, asyncio.Task[int]] = {}
+
+    def add(self, channel: str, sender: Sender, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Send `channel`'s replies with `sender` (on `loop`, when it is not the callers')."""
+        self.senders[channel] = sender
+        if loop is not None:
+            self.loops[channel] = loop
 
     async def flush(self, channel: str | None = None) -> int:
-        """Send what is pending (on one channel, or all); returns how many were sent."""
-        chats: defaultdict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
-        for row_id, row_channel, chat_id, payload in self._claim(channel):
-            chats[row_channel, chat_id].append((row_id, payload))
+        """Send what is pending (on one channel, or all), after the flush in progress; how many were sent."""
+        if channel is None:
+            return sum(await asyncio.gather(*(self.flush(name) for name in list(self.senders))))
+        loop = self.loops.get(channel)
+        if loop is not None and loop is not asyncio.get_running_loop():
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(self.flush(channel), loop))
+        waiting = self._waiting.get(channel)
+        if waiting is None or waiting.done():  # else it claims after our rows were committed: it takes them
+            waiting = self._waiting[channel] = asyncio.create_task(self._turn(channel))
+        return await asyncio.shield(waiting)
+
+    async def _turn(self, channel: str) -> int:
+        """One flush of a channel, once the one before it is done."""
+        async with self._lock(channel):
+            del self._waiting[channel]  # a flush asked for from now on waits for the next turn
+            sender = self.senders.get(channel)
+            if sender is None:  # no sender in this process (yet): left for one that has it
+                return 0
+            return await self._send(sender, self._claim(channel))
+
+    def _lock(self, channel: str) -> asyncio.Lock:
+        """The channel's lock on the running loop (a new one for a new loop, as after `asyncio.run` again)."""
+        loop = asyncio.get_running_loop()
+        held = self._locks.get(channel)
+        if held is None or held[0] is not loop:
+            held = self._locks[channel] = (loop, asyncio.Lock())
+        return held[1]
+
+    async def _send(self, sender: Sender, claimed: list[Row[tuple[int, str, dict[str, Any]]]]) -> int:
+        """Send the claimed rows, each chat's in order, up to `CONCURRENT_CHATS` chats at once."""
+        chats: defaultdict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        for row_id, chat_id, payload in claimed:
+            chats[chat_id].append((row_id, payload))
         if len(chats) == 1:
-            [((row_channel, _), rows)] = chats.items()
-            return await self._send_chat(row_channel, rows)
+            [rows] = chats.values()
+            return await self._send_chat(sender, rows)
         slots = asyncio.Semaphore(CONCURRENT_CHATS)
 
-        async def chat(row_channel: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
+        async def chat(rows: list[tuple[int, dict[str, Any]]]) -> int:
             async with slots:
-                return await self._send_chat(row_channel, rows)
+                return await self._send_chat(sender, rows)
 
-        sent = await asyncio.gather(*(chat(row_channel, rows) for (row_channel, _), rows in chats.items()))
-        return sum(sent)
+        return sum(await asyncio.gather(*(chat(rows) for rows in chats.values())))
 
-    async def _send_chat(self, channel: str, rows: list[tuple[int, dict[str, Any]]]) -> int:
+    async def _send_chat(self, sender: Sender, rows: list[tuple[int, dict[str, Any]]]) -> int:
         """One chat's replies in order; after a failure the rest wait for the next flush (order is kept)."""
-        sender = self.senders.get(channel)
-        if sender is None:  # no sender in this process (yet): left for one that has it
-            self._release([row_id for row_id, _ in rows])
-            return 0
         for done, (row_id, payload) in enumerate(rows):
             message = Outgoing.from_json(payload)
             try:
@@ -108,19 +147,20 @@ class Outbox:
             return message
         return replace(message, voice=str(voice))
 
-    def _claim(self, channel: str | None) -> list[Row[tuple[int, str, str, dict[str, Any]]]]:
-        """Mark pending rows as being sent, in one statement, so no other sender takes them too."""
+    def _claim(self, channel: str) -> list[Row[tuple[int, str, dict[str, Any]]]]:
+        """Mark a channel's pending rows as being sent, in one statement, so no other sender takes them."""
         with begin(self.sessions) as connection:
-            if channel:
-                rows = connection.execute(_CLAIM_CHANNEL, {"on_channel": channel}).all()
-            else:
-                rows = connection.execute(_CLAIM).all()
+            rows = connection.execute(_CLAIM, {"on_channel": channel}).all()
         return sorted(rows)
 
     def recover(self) -> None:
         """After a crash, replies caught mid-send are sent again (at least once beats never)."""
         with begin(self.sessions) as connection:
-            connection.execute(update(_OUTBOX).where(_OUTBOX.c.status == "sending").values(status="pending"))
+            connection.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.status == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING)
+            )
 
     def _sent(self, row_id: int, *, farewell: bool, spoken: Outgoing | None = None) -> None:
         """Mark a row sent (with the voice note made for it); a farewell to someone erased is erased with its
@@ -146,9 +186,9 @@ class Outbox:
             row = session.get_one(OutboundMessage, row_id)
             row.attempts += 1
             row.error = redact(f"{type(exc).__name__}: {exc}")[:500]
-            row.status = "pending"
+            row.status = OutboxStatus.PENDING
             if row.attempts >= MAX_SEND_ATTEMPTS or isinstance(exc, Undeliverable):
-                row.status = "failed"
+                row.status = OutboxStatus.FAILED
                 log.error(
                     "giving up sending outbox message %d on %s: %s", row.id, row.channel, type(exc).__name__
                 )
@@ -159,5 +199,5 @@ class Outbox:
                     "sending outbox message %d failed (try %d): %s", row.id, row.attempts, type(exc).__name__
                 )
             session.commit()
-        if farewell and row.status == "failed":
+        if farewell and row.status == OutboxStatus.FAILED:
             scrub(self.sessions.kw["bind"])

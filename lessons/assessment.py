@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol, cast, runtime_checkable
 
 from lessons.course import Checkpoint
 from lessons.languages import Lang
@@ -36,6 +36,35 @@ class Assessment:
     feedback: str | None = None
     """Free feedback text already checked for the learner's language; None means use the templates."""
     details: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The one stored and printed shape: the verdict, per key point, who decided, feedback, details."""
+        return {
+            "passed": self.passed,
+            "confidence": self.confidence,
+            "decided_by": self.decided_by,
+            "needs_review": self.needs_review,
+            "feedback": self.feedback,
+            "key_points": [asdict(v) for v in self.verdicts],
+            "details": self.details,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Assessment:
+        """Read `to_json`'s shape back; also the older rows' (`verdicts` for `key_points`, no details)."""
+        points = data.get("key_points", data.get("verdicts", []))
+        return cls(
+            tuple(
+                PointVerdict(p["key_point"], bool(p["met"]), float(p["confidence"]), p.get("evidence", ""))
+                for p in points
+            ),
+            passed=bool(data.get("passed")),
+            confidence=float(data.get("confidence") or 0.0),
+            decided_by=cast(Decider, data.get("decided_by", "rubric")),
+            needs_review=bool(data.get("needs_review")),
+            feedback=data.get("feedback"),
+            details=dict(data.get("details") or {}),
+        )
 
     def met(self) -> list[str]:
         """Ids of the key points the answer covers."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -235,22 +235,9 @@ def render_table(scores: Sequence[Score]) -> str:
     return "\n".join(lines)
 
 
-def assessment_json(assessment: Assessment) -> dict[str, object]:
-    """An assessment as plain JSON data: per key point, pass, confidence, who decided, feedback."""
-    return {
-        "passed": assessment.passed,
-        "confidence": assessment.confidence,
-        "decided_by": assessment.decided_by,
-        "needs_review": assessment.needs_review,
-        "feedback": assessment.feedback,
-        "key_points": [asdict(v) for v in assessment.verdicts],
-        "details": assessment.details,
-    }
-
-
 async def assess_json(
     assessor: Assessor, courses: Mapping[str, Course], ref: str, answer: str, lang: Lang
 ) -> dict[str, object]:
     """Assess one answer to the checkpoint at `course/lesson/step` and return the verdict as JSON data."""
     assessment = await assessor.assess(find_checkpoint(courses, ref), answer, lang)
-    return {"ref": ref, "lang": lang.value, **assessment_json(assessment)}
+    return {"ref": ref, "lang": lang.value, **assessment.to_json()}

@@ -16,7 +16,16 @@ from lessons.course import Course
 from lessons.languages import Lang, pick
 from lessons.messages import Choice
 from progress.certificate_pdf import certificate_pdf
-from progress.models import Answer, Certificate, Enrolment, ReviewItem, StepProgress, User, utcnow
+from progress.models import (
+    Answer,
+    Certificate,
+    Enrolment,
+    ReviewItem,
+    ReviewStatus,
+    StepProgress,
+    User,
+    utcnow,
+)
 from progress.notify import Notifier, language_of
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -124,8 +133,8 @@ def earned(session: Session, user_id: int, course: Course) -> bool | None:
         .order_by(Answer.id)
     ).tuples()
     for lesson_id, step_id, passed, graded_by, review in rows:
-        if passed or graded_by == "human" or review == "open":
-            latest[(lesson_id, step_id)] = None if review == "open" else bool(passed)
+        if passed or graded_by == "human" or review == ReviewStatus.OPEN:
+            latest[(lesson_id, step_id)] = None if review == ReviewStatus.OPEN else bool(passed)
     waiting = False
     for lesson in course.lessons:
         for step in lesson.steps:

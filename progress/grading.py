@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session
 from lessons.content import Library
 from lessons.languages import pick
 from progress.certificates import deliver_if_earned, withdraw_if_failed
-from progress.models import Answer, Certificate, ReviewItem, Role, StepProgress, User, utcnow
+from progress.models import Answer, Certificate, ReviewItem, ReviewStatus, Role, User, utcnow
 from progress.notify import Notifier, language_of
 from progress.reminders import add_cards
+from progress.steps import step_done
 
 
 @dataclass(frozen=True)
@@ -39,9 +40,9 @@ def grade_answer(
     the step's progress and its spaced-review card in line, tells the learner in their language, and
     issues or withdraws the course's certificate. The caller commits.
     """
-    ai_passed = bool((answer.assessment or {}).get("passed"))
+    ai_passed = answer.machine_passed
     decision = {
-        "status": "accepted" if passed == ai_passed else "overridden",
+        "status": ReviewStatus.ACCEPTED if passed == ai_passed else ReviewStatus.OVERRIDDEN,
         "decided_by": by.id,
         "decision_passed": passed,
         "decision_note": note.strip() or None,
@@ -49,7 +50,7 @@ def grade_answer(
     }
     claimed = session.execute(
         update(ReviewItem)
-        .where(ReviewItem.answer_id == answer.id, ReviewItem.status == "open")
+        .where(ReviewItem.answer_id == answer.id, ReviewItem.status == ReviewStatus.OPEN)
         .values(**decision)
     )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -58,22 +59,8 @@ def grade_answer(
         session.add(ReviewItem(answer_id=answer.id, reason="person", **decision))
     answer.passed, answer.graded_by = passed, "human"
     session.flush()
-    where = (
-        StepProgress.user_id == answer.user_id,
-        StepProgress.course_id == answer.course_id,
-        StepProgress.lesson_id == answer.lesson_id,
-        StepProgress.step_id == answer.step_id,
-    )
     if passed:
-        if session.scalar(select(StepProgress.id).where(*where)) is None:
-            session.add(
-                StepProgress(
-                    user_id=answer.user_id,
-                    course_id=answer.course_id,
-                    lesson_id=answer.lesson_id,
-                    step_id=answer.step_id,
-                )
-            )
+        step_done(session, answer.user_id, answer.course_id, answer.lesson_id, answer.step_id)
         add_cards(session, [(answer.user_id, answer.course_id, answer.lesson_id, answer.step_id, utcnow())])
     _tell(session, library, notifier, answer, passed=passed, by=by)
     course, learner = library.courses.get(answer.course_id), session.get(User, answer.user_id)

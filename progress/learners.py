@@ -35,6 +35,7 @@ from progress.models import (
     Question,
     ReviewCard,
     ReviewItem,
+    ReviewStatus,
     Role,
     StepProgress,
     SweepMark,
@@ -353,7 +354,7 @@ def overview(session: Session, scope: Scope, now: datetime) -> Overview:
         .select_from(ReviewItem)
         .join(Answer, Answer.id == ReviewItem.answer_id)
         .join(User, User.id == Answer.user_id)
-        .where(scope.where(), ReviewItem.status == "open"),
+        .where(scope.where(), ReviewItem.status == ReviewStatus.OPEN),
     )
     return Overview(int(total), int(active), int(at_risk), int(completions), reviews)
 
@@ -669,8 +670,8 @@ def learner_record(session: Session, library: Library, user: User, now: datetime
     moments += [a.created_at for a in answers]
     attempts: defaultdict[tuple[str, str, str], list[Attempt]] = defaultdict(list)
     for answer in answers:
-        verdicts = (answer.assessment or {}).get("verdicts", [])
-        met = sum(1 for v in verdicts if v.get("met"))
+        verdicts = answer.assessment.verdicts if answer.assessment else ()
+        met = sum(v.met for v in verdicts)
         attempts[(answer.course_id, answer.lesson_id, answer.step_id)].append(
             Attempt(answer.passed, met, len(verdicts))
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+from lessons.assessment import Assessment
 
 
 def utcnow() -> datetime:
@@ -53,10 +55,74 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
+class AssessmentJSON(TypeDecorator[Assessment]):
+    """An `Assessment` stored as its JSON shape (`Assessment.to_json`); older rows' shape reads too."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Assessment | None, dialect: Any) -> dict[str, Any] | None:
+        """The stored shape."""
+        return value.to_json() if value is not None else None
+
+    def process_result_value(self, value: dict[str, Any] | None, dialect: Any) -> Assessment | None:
+        """The typed assessment back."""
+        return Assessment.from_json(value) if value is not None else None
+
+
+class InboundStatus(StrEnum):
+    """Where a message in the inbound log is: waiting to be handled, handled, or given up for a person."""
+
+    RECEIVED = "received"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class OutboxStatus(StrEnum):
+    """Where a reply in the outbox is: waiting, claimed by a flush, delivered, or given up."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ReviewStatus(StrEnum):
+    """Where an answer waiting for a person is: open, decided (the machine's grade kept or turned), or left
+    behind by a better answer."""
+
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    OVERRIDDEN = "overridden"
+    SUPERSEDED = "superseded"
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StatusColumn(TypeDecorator[E]):
+    """A status stored as its string; read back as its enum (and refused when it is none of them)."""
+
+    impl = String(16)
+    cache_ok = True
+
+    def __init__(self, kind: type[E]) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def process_bind_param(self, value: str | None, dialect: Any) -> str | None:
+        """The value, checked against the enum."""
+        return None if value is None else self.kind(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        """The enum member."""
+        return None if value is None else self.kind(value)
+
+
 class Base(DeclarativeBase):
     """Base of every table."""
 
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, Assessment: AssessmentJSON}
 
 
 class Role(StrEnum):
@@ -235,7 +301,8 @@ class Answer(Base):
     audio_path: Mapped[str | None] = mapped_column(String(300))
     transcript: Mapped[str | None] = mapped_column(Text)
     transcript_confidence: Mapped[float | None] = mapped_column(Float)
-    assessment: Mapped[dict[str, Any] | None] = mapped_column()
+    assessment: Mapped[Assessment | None] = mapped_column()
+    """The machine's verdict (None before grading)."""
     passed: Mapped[bool | None] = mapped_column(Boolean)
     graded_by: Mapped[str | None] = mapped_column(String(32))
     confidence: Mapped[float | None] = mapped_column(Float)
@@ -245,6 +312,11 @@ class Answer(Base):
         Index("ix_answers_created", "created_at"),
     )
 
+    @property
+    def machine_passed(self) -> bool:
+        """Whether the machine passed this answer (what a person accepts or overrides)."""
+        return self.assessment is not None and self.assessment.passed
+
 
 class ReviewItem(Base):
     """An answer a person must decide on (the AI was unsure, or the learner kept failing)."""
@@ -253,7 +325,9 @@ class ReviewItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"), unique=True)
     reason: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[ReviewStatus] = mapped_column(
+        StatusColumn(ReviewStatus), default=ReviewStatus.OPEN, index=True
+    )
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decision_passed: Mapped[bool | None] = mapped_column(Boolean)
     decision_note: Mapped[str | None] = mapped_column(Text)
@@ -285,7 +359,7 @@ class InboundMessage(Base):
     chat_id: Mapped[str] = mapped_column(String(64))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="received")
+    status: Mapped[InboundStatus] = mapped_column(StatusColumn(InboundStatus), default=InboundStatus.RECEIVED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -305,7 +379,7 @@ class OutboundMessage(Base):
     channel: Mapped[str] = mapped_column(String(16))
     chat_id: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column()
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(StatusColumn(OutboxStatus), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lessons.messages import Incoming
 from progress.db import begin, insert_new
-from progress.models import Base, InboundMessage, utcnow
+from progress.models import Base, InboundMessage, InboundStatus, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +23,17 @@ MAX_TRIES = 3
 _INBOUND = Base.metadata.tables[InboundMessage.__tablename__]
 CLAIM = (
     update(_INBOUND)
-    .where(_INBOUND.c.id == bindparam("inbound_id"), _INBOUND.c.status == "received")
-    .values(status="done", processed_at=bindparam("at"), user_id=bindparam("uid"))
+    .where(_INBOUND.c.id == bindparam("inbound_id"), _INBOUND.c.status == InboundStatus.RECEIVED)
+    .values(status=InboundStatus.DONE, processed_at=bindparam("at"), user_id=bindparam("uid"))
 )
 """Takes a received message for this unit of work: one row changed, or none when it was handled already."""
 FAILED = (
     update(_INBOUND)
     .where(_INBOUND.c.id == bindparam("inbound_id"))
-    .values(status="failed", error=bindparam("reason"))
+    .values(status=InboundStatus.FAILED, error=bindparam("reason"))
 )
 """Leaves a message for a person, with why."""
-_POISONED = FAILED.where(_INBOUND.c.status == "received")
+_POISONED = FAILED.where(_INBOUND.c.status == InboundStatus.RECEIVED)
 _RECORD = insert_new(
     _INBOUND,
     ("channel", "platform_id", "chat_id", "payload", "status", "attempts", "received_at"),
@@ -61,7 +61,7 @@ class InboundLog:
                         "platform_id": message.message_id,
                         "chat_id": message.chat_id,
                         "payload": message.to_json(),
-                        "status": "received",
+                        "status": InboundStatus.RECEIVED,
                         "attempts": 0,
                         "received_at": now,
                     },
@@ -74,7 +74,7 @@ class InboundLog:
         with self.sessions() as session:
             rows = session.execute(
                 select(InboundMessage.id, InboundMessage.payload)
-                .where(InboundMessage.status == "received")
+                .where(InboundMessage.status == InboundStatus.RECEIVED)
                 .order_by(InboundMessage.id)
             ).all()
         return [(inbound_id, payload) for inbound_id, payload in rows]

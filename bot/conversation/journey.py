@@ -3,8 +3,6 @@ the tutor's effects written as rows."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import Select, select, update
 
 from bot.conversation.turn import Turn
@@ -27,14 +25,8 @@ from lessons.tutor import (
     Tutor,
 )
 from progress.certificates import deliver_if_earned
-from progress.db import insert_new
-from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
-
-_STEP_DONE = insert_new(
-    Base.metadata.tables[StepProgress.__tablename__],
-    ("user_id", "course_id", "lesson_id", "step_id", "completed_at"),
-    key=("user_id", "course_id", "lesson_id", "step_id"),
-)
+from progress.models import Answer, Enrolment, Question, ReviewItem, ReviewStatus, utcnow
+from progress.steps import step_done
 
 
 def show_courses(turn: Turn, *, greet: bool = False) -> None:
@@ -129,8 +121,7 @@ class Journey:
     def _apply(self, turn: Turn, course: Course, enrolment: Enrolment, effect: object) -> None:
         session, user = turn.session, turn.user
         if isinstance(effect, StepDone):
-            done = {"user_id": user.id, "course_id": course.id, "lesson_id": effect.lesson_id}
-            session.execute(_STEP_DONE, {**done, "step_id": effect.step_id, "completed_at": utcnow()})
+            step_done(session, user.id, course.id, effect.lesson_id, effect.step_id)
         elif isinstance(effect, CourseDone):
             enrolment.completed_at = enrolment.completed_at or utcnow()
             deliver_if_earned(session, turn.tools.notifier, turn.tools.library, user, course)
@@ -162,7 +153,7 @@ class Journey:
             turn.session.add(answer)
         assessment = effect.assessment
         answer.text = effect.text if answer.audio_path is None else ""
-        answer.assessment = assessment_json(assessment)
+        answer.assessment = assessment
         answer.passed = None if effect.review else assessment.passed
         answer.graded_by = assessment.decided_by
         answer.confidence = assessment.confidence
@@ -172,8 +163,8 @@ class Journey:
             at = _answers_at(turn.user.id, course.id, effect.lesson_id, effect.step_id)
             turn.session.execute(
                 update(ReviewItem)
-                .where(ReviewItem.status == "open", ReviewItem.answer_id.in_(at))
-                .values(status="superseded", decided_at=utcnow())
+                .where(ReviewItem.status == ReviewStatus.OPEN, ReviewItem.answer_id.in_(at))
+                .values(status=ReviewStatus.SUPERSEDED, decided_at=utcnow())
             )
 
 
@@ -190,20 +181,7 @@ def _answers_at(user_id: int, course_id: str, lesson_id: str, step_id: str) -> S
 def _with_a_person(turn: Turn, course_id: str, lesson_id: str, step_id: str) -> bool:
     """Whether an answer of this learner at this checkpoint waits for a person."""
     at = _answers_at(turn.user.id, course_id, lesson_id, step_id)
-    waiting = select(ReviewItem.id).where(ReviewItem.status == "open", ReviewItem.answer_id.in_(at))
+    waiting = select(ReviewItem.id).where(
+        ReviewItem.status == ReviewStatus.OPEN, ReviewItem.answer_id.in_(at)
+    )
     return turn.session.scalar(waiting.limit(1)) is not None
-
-
-def assessment_json(assessment: Assessment) -> dict[str, Any]:
-    """The assessment as stored with the answer (and shown to trainers)."""
-    return {
-        "passed": assessment.passed,
-        "confidence": assessment.confidence,
-        "decided_by": assessment.decided_by,
-        "needs_review": assessment.needs_review,
-        "feedback": assessment.feedback,
-        "verdicts": [
-            {"key_point": v.key_point, "met": v.met, "confidence": v.confidence, "evidence": v.evidence}
-            for v in assessment.verdicts
-        ],
-    }

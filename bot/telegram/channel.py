@@ -94,30 +94,20 @@ def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any
 
 
 class Delivery:
-    """Sends the channel's outbox one flush at a time (so each chat's replies keep their order).
-
-    Flushes asked for while one waits are folded into it; failed sends are tried again after a pause that
-    doubles.
-    """
+    """Flushes the channel's outbox (which keeps each chat's order); failed sends are tried again after a
+    pause that doubles."""
 
     def __init__(self, outbox: Outbox, sender: TelegramSender, background: Background) -> None:
         self.outbox = outbox
         self.sender = sender
         self.background = background
-        self._lock = asyncio.Lock()
-        self._queued = False
         self._retrying = False
         self._pause = RETRY_FIRST
 
     async def flush(self) -> None:
         """Send everything pending on Telegram, now or right after the flush in progress."""
-        if self._queued:
-            return  # the waiting flush starts after our rows were committed, so it takes them
-        self._queued = True
-        async with self._lock:
-            self._queued = False
-            failures = self.sender.failures
-            await self.outbox.flush(CHANNEL)
+        failures = self.sender.failures
+        await self.outbox.flush(CHANNEL)
         if self.sender.failures == failures:
             self._pause = RETRY_FIRST
         elif not self._retrying:
@@ -244,6 +234,6 @@ def build_telegram(app: App) -> TelegramChannel:
     """The Telegram channel on `app.settings`; its sender and fetcher join the app's outbox and service."""
     channel = TelegramChannel(app, build_application(app.settings))
     app.senders[CHANNEL] = channel.sender
-    app.outbox.senders[CHANNEL] = channel.sender
+    app.outbox.add(CHANNEL, channel.sender)
     app.service.fetchers[CHANNEL] = channel.fetcher
     return channel

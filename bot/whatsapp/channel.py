@@ -67,7 +67,7 @@ class WhatsApp:
         store = Store(app.sessions)
         sender = WhatsAppSender(self.client, store, app.catalog, self.settings.whatsapp_templates)
         app.senders[CHANNEL] = sender
-        app.outbox.senders[CHANNEL] = sender
+        app.outbox.add(CHANNEL, sender, loop=self.worker.loop)
         return Webhook(
             app,
             self.client,

@@ -58,8 +58,6 @@ class Webhook:
         self.verify_token = verify_token.encode()
         self.phone_number_id = phone_number_id
         self.worker = worker
-        self._flush_lock = asyncio.Lock()
-        """Held on the worker's loop: one flush at a time keeps each chat's replies in order."""
 
     def router(self) -> APIRouter:
         """The webhook's two routes, to mount on the web app."""
@@ -153,15 +151,11 @@ class Webhook:
     async def _process(self, messages: list[tuple[int, Incoming]]) -> None:
         for inbound_id, message in messages:
             await self.app.service.process(inbound_id, message)
-            await self._flush()
-
-    async def _flush(self) -> int:
-        async with self._flush_lock:
-            return await self.app.outbox.flush(CHANNEL)
+            await self.flush()
 
     async def flush(self) -> int:
-        """Send pending WhatsApp replies (on the worker); how many went."""
-        return await self.worker.run(self._flush())
+        """Send pending WhatsApp replies (the outbox sends them on the worker); how many went."""
+        return await self.app.outbox.flush(CHANNEL)
 
     async def drain(self) -> None:
         """Wait until the deliveries received so far are processed and answered."""

@@ -44,7 +44,7 @@ from progress.learners import (
     overview,
     timeline,
 )
-from progress.models import Answer, Certificate, ReviewItem, Role, User, utcnow
+from progress.models import Answer, Certificate, ReviewItem, ReviewStatus, Role, User, utcnow
 from progress.rules import Status, learner_status, zone
 from progress.secret_key import secret_key
 from speech.audio import media_type
@@ -535,7 +535,9 @@ class Dashboard:
                 select(ReviewItem, Answer, User)
                 .join(Answer, Answer.id == ReviewItem.answer_id)
                 .join(User, User.id == Answer.user_id)
-                .where(ReviewItem.status == "open", viewer.scope.where(), ReviewItem.id > (after or 0))
+                .where(
+                    ReviewItem.status == ReviewStatus.OPEN, viewer.scope.where(), ReviewItem.id > (after or 0)
+                )
                 .order_by(ReviewItem.id)
                 .limit(51)
             )
@@ -618,7 +620,7 @@ class Dashboard:
                     error=error,
                     nav="reviews",
                 )
-            ai_passed = bool((answer.assessment or {}).get("passed"))
+            ai_passed = answer.machine_passed
             passed = ai_passed if decision == "accept" else not ai_passed
             graded = grade_answer(
                 db, self.deps.library, self.deps.notifier, answer, passed=passed, by=viewer.user, note=note

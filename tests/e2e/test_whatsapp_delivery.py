@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -116,6 +117,29 @@ async def test_undeliverable_is_dropped_at_once_and_an_expired_token_waits(
     assert outbox_states(wa)[-1] == ("pending", 1)  # kept for when the operator renews the token
     assert any(r.getMessage().startswith("operator:") and "190" in r.getMessage() for r in caplog.records)
     assert await wa.webhook.flush() == 1
+
+
+async def test_a_flush_from_the_dashboard_never_overtakes_the_webhooks(wa: Harness) -> None:
+    user_id = await known_learner(wa)
+
+    def queue(*texts: str) -> None:
+        with wa.app.sessions() as session:
+            for text in texts:
+                wa.app.notifier.notify(session, user_id, "voice.heard", {"text": text}, kind="notice")
+            session.commit()
+
+    queue("one", "two")
+    gate = wa.fake.hold_next()  # "one" is a slow upload
+    first = asyncio.create_task(wa.webhook.flush())  # on the worker, as after a message
+    await asyncio.sleep(0.2)
+    queue("three")
+    second = asyncio.create_task(wa.app.outbox.flush())  # the dashboard's nudge, on the web server's loop
+    await asyncio.sleep(0.2)
+    gate.set()
+    await asyncio.gather(first, second)
+    words = ("one", "two", "three")
+    bodies = [m["text"]["body"] for m in wa.fake.to(LEARNER)[1:]]
+    assert [next(w for w in words if w in body) for body in bodies] == list(words)
 
 
 async def test_sends_keep_to_the_configured_rate(settings: Settings) -> None:

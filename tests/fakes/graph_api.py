@@ -3,7 +3,7 @@
 It answers like Graph: `POST /{phone-number-id}/messages` (with the real limits on buttons, lists and texts,
 and errors in Graph's shape), `POST /{phone-number-id}/media`, `GET /{media-id}` with a short-lived download
 URL, the download itself (bearer token required), and `GET /{phone-number-id}`. Tests script failures with
-`fail_next`.
+`fail_next`, slow sends with `hold_next`.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class FakeGraphAPI:
         self.media: dict[str, Media] = {}
         self.uploads: dict[str, bytes] = {}
         self.failures: deque[tuple[int, int, str]] = deque()
+        self.holds: deque[asyncio.Event] = deque()
         self._ids = itertools.count(1)
         self._server: ReadyServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -132,6 +133,12 @@ class FakeGraphAPI:
         """Make the next `times` sends fail with this Graph error."""
         self.failures.extend([(status, code, message)] * times)
 
+    def hold_next(self) -> asyncio.Event:
+        """Make the next send wait (a slow upload, say) until the returned event is set."""
+        gate = asyncio.Event()
+        self.holds.append(gate)
+        return gate
+
     @property
     def sent(self) -> list[dict[str, Any]]:
         """Every message accepted for delivery (refused ones and read receipts left out), in order."""
@@ -158,6 +165,8 @@ class FakeGraphAPI:
 
     async def _messages(self, request: Request) -> Response:
         payload = await request.json()
+        if self.holds and payload.get("status") != "read":
+            await self.holds.popleft().wait()
         self.calls.append(Call("POST", request.url.path, json=payload))
         if not self._authorised(request):
             return graph_error(401, 190, "Error validating access token")

@@ -13,7 +13,8 @@ from progress.models import OutboundMessage
 
 
 class Gate:
-    """A sender where chosen chats wait for a gate, or fail once; it keeps what went out, in order."""
+    """A sender where a chosen chat's first message waits for a gate, or a chat fails once; it keeps what went
+    out, in order."""
 
     def __init__(self, *, held: str = "", failing: str = "") -> None:
         self.gate = asyncio.Event()
@@ -22,8 +23,9 @@ class Gate:
         self.sent: list[tuple[str, str]] = []
 
     async def send(self, message: Outgoing) -> None:
-        """Wait at the gate for the held chat; fail the failing chat's first try."""
+        """Wait at the gate with the held chat's first message; fail the failing chat's first try."""
         if message.chat_id == self.held:
+            self.held = ""
             await self.gate.wait()
         if message.chat_id == self.failing:
             self.failing = ""
@@ -70,4 +72,19 @@ async def test_a_failed_send_keeps_its_chats_order_and_spares_the_others(app: Ap
     assert statuses(app) == ["pending", "sent", "pending"]
     assert await app.outbox.flush(CHANNEL) == 2
     assert sender.sent == [("b", "b1"), ("a", "a1"), ("a", "a2")]
+    assert statuses(app) == ["sent"] * 3
+
+
+async def test_a_second_flush_waits_for_the_chat_it_would_overtake(app: App) -> None:
+    sender = Gate(held="a")
+    app.outbox.senders[CHANNEL] = sender
+    queue(app, ("a", "a1 reply"), ("a", "a2 reply"))
+    first = asyncio.create_task(app.outbox.flush(CHANNEL))  # a big upload: a1 is on its way
+    await asyncio.sleep(0.05)
+    queue(app, ("a", "a3 notice"))  # a trainer's decision, say, queued meanwhile
+    second = asyncio.create_task(app.outbox.flush())  # and flushed by the dashboard, not the channel
+    await asyncio.sleep(0.05)
+    sender.gate.set()
+    await asyncio.gather(first, second)
+    assert sender.sent == [("a", "a1 reply"), ("a", "a2 reply"), ("a", "a3 notice")]
     assert statuses(app) == ["sent"] * 3

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.app import App
+from lessons.assessment import Assessment
 from lessons.course import Course
 from progress.certificates import award_if_earned, earned, public_url_warning
 from progress.grading import grade_answer
@@ -20,6 +21,8 @@ from progress.models import (
     StepProgress,
     User,
 )
+
+FAILED = Assessment((), passed=False, confidence=1.0, decided_by="rubric")
 
 
 def _learner(session: Session, name: str = "Fatima Zahra", chosen: str | None = None) -> User:
@@ -36,9 +39,7 @@ def _walk(session: Session, user: User, course: Course, passed: bool | None, *, 
             where = {"user_id": user.id, "course_id": course.id, "lesson_id": lesson.id, "step_id": step.id}
             session.add(StepProgress(**where))
             if step.checkpoint is not None:
-                answer = Answer(
-                    **where, text="…", passed=passed, graded_by="rubric", assessment={"passed": False}
-                )
+                answer = Answer(**where, text="…", passed=passed, graded_by="rubric", assessment=FAILED)
                 session.add(answer)
                 if review:
                     session.flush()
@@ -102,7 +103,7 @@ def test_a_certificate_is_held_by_a_review_issued_when_it_passes_and_withdrawn_o
             lesson_id=answers[-1].lesson_id,
             step_id=answers[-1].step_id,
             text="…",
-            assessment={"passed": False},
+            assessment=FAILED,
         )
         session.add(later)
         session.flush()

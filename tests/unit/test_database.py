@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError, StatementError
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.settings import Settings
 from progress.db import DatabaseUnavailable, make_engine, upgrade
-from progress.models import Base
+from progress.models import Base, OutboundMessage, OutboxStatus
 
 
 def _matches_models(url: str) -> None:
@@ -55,3 +55,13 @@ def test_database_errors_never_carry_the_values_written(tmp_path: Path) -> None:
     with pytest.raises(IntegrityError) as failed, engine.begin() as conn:
         conn.execute(text("INSERT INTO people VALUES (:phone)"), {"phone": "+212612345678"})
     assert "612345678" not in str(failed.value)  # tracebacks in logs would otherwise show the phone number
+
+
+def test_a_status_reads_back_as_its_enum_and_a_misspelt_one_is_never_written(app: App) -> None:
+    with app.sessions() as session:
+        session.add(OutboundMessage(channel="memory", chat_id="c", payload={}))
+        session.commit()
+        assert session.scalars(select(OutboundMessage.status)).one() is OutboxStatus.PENDING
+        session.add(OutboundMessage(channel="memory", chat_id="c", payload={}, status="pendng"))
+        with pytest.raises(StatementError, match="OutboxStatus"):
+            session.commit()
