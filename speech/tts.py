@@ -12,6 +12,7 @@ import tempfile
 import threading
 import wave
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -140,8 +141,12 @@ class PiperSpeaker(CachedSpeaker):
         super().__init__(cache_dir, voice_path.name)
 
     def speaks(self, language: str) -> bool:
-        """The voice knows one language."""
+        """The voice knows one language (Darija is written, so read, as its Arabic voice reads it)."""
         return ESPEAK_VOICES.get(language, "").split("-")[0] == self.language
+
+    def languages(self) -> list[str]:
+        """Our language codes this voice can read."""
+        return [language for language in ESPEAK_VOICES if self.speaks(language)]
 
     def synthesize(self, text: str, language: str) -> tuple[Samples, int]:
         """Speak with the voice."""
@@ -149,6 +154,32 @@ class PiperSpeaker(CachedSpeaker):
             raise UnsupportedLanguage(f"{self.backend} voice {self.voice}", language)
         chunks = [chunk.audio_float_array for chunk in self.model.synthesize(text)]
         return np.concatenate(chunks).astype(np.float32), self.model.config.sample_rate
+
+
+class VoicePerLanguage:
+    """Each language spoken by its own voice (Piper) where it has one, else by the fallback (espeak-ng)."""
+
+    def __init__(self, voices: Mapping[str, CachedSpeaker], fallback: CachedSpeaker) -> None:
+        self.voices = dict(voices)
+        self.fallback = fallback
+
+    def voice_for(self, language: str) -> CachedSpeaker | None:
+        """The voice that speaks `language`; None where none does (Tamazight today)."""
+        voice = self.voices.get(language)
+        if voice is None and self.fallback.speaks(language):
+            return self.fallback
+        return voice
+
+    def speaks(self, language: str) -> bool:
+        """Whether some voice speaks `language`."""
+        return self.voice_for(language) is not None
+
+    def speak(self, text: str, language: str) -> Path:
+        """Speak with the language's voice; `UnsupportedLanguage` where there is none."""
+        voice = self.voice_for(language)
+        if voice is None:
+            raise UnsupportedLanguage("no voice", language)
+        return voice.speak(text, language)
 
 
 class GTTSSpeaker(CachedSpeaker):
