@@ -1,4 +1,4 @@
-"""Model management: the recommended models, fetching, finding by name or path, loading and checking."""
+"""The models on this machine: the bundled ones, finding by name or path, loading and checking each."""
 
 from __future__ import annotations
 

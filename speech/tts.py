@@ -29,6 +29,15 @@ log = logging.getLogger(__name__)
 ESPEAK_VOICES = {"ary": "ar", "ar": "ar", "fr": "fr", "en": "en-us"}
 """Our language codes → espeak-ng voices: Darija is read with the Arabic voice; no Tamazight voice exists."""
 
+DARIJA_LETTERS = str.maketrans({"ڭ": "ق", "گ": "ق", "ڤ": "ف"})
+"""Darija's own letters, which espeak-ng's Arabic phonemes drop, as Moroccan readers also write them."""
+
+
+def phonemizable(text: str, language: str) -> str:
+    """The text as an Arabic-phoneme voice reads it: Darija's /g/ and /v/ letters written the Arabic way."""
+    return text.translate(DARIJA_LETTERS) if language == "ary" else text
+
+
 GTTS_LANGUAGES = {"ary": "ar", "ar": "ar", "fr": "fr", "en": "en"}
 
 
@@ -114,7 +123,7 @@ class EspeakSpeaker(CachedSpeaker):
                     "-w",
                     out,
                 ],
-                input=text.encode(),
+                input=phonemizable(text, language).encode(),
                 check=True,
                 capture_output=True,
                 timeout=self.timeout,
@@ -152,7 +161,7 @@ class PiperSpeaker(CachedSpeaker):
         """Speak with the voice."""
         if not self.speaks(language):
             raise UnsupportedLanguage(f"{self.backend} voice {self.voice}", language)
-        chunks = [chunk.audio_float_array for chunk in self.model.synthesize(text)]
+        chunks = [chunk.audio_float_array for chunk in self.model.synthesize(phonemizable(text, language))]
         return np.concatenate(chunks).astype(np.float32), self.model.config.sample_rate
 
 

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from speech.audio import decode_audio
@@ -59,6 +60,12 @@ def test_a_second_request_is_a_cache_hit(tmp_path: Path) -> None:
         EspeakSpeaker(tmp_path, words_per_minute=120).speak(SENTENCES["fr"], "fr") != first
     )  # so is the voice
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".ogg"] * 3
+
+
+def test_darija_letters_for_g_and_v_are_spoken_not_dropped(tmp_path: Path) -> None:
+    speaker = EspeakSpeaker(tmp_path)
+    said, _ = speaker.synthesize("ڭال ليا نڤيڭي", "ary")  # Arabic phonemes have no ڭ or ڤ: read as ق and ف
+    assert np.array_equal(said, speaker.synthesize("قال ليا نفيقي", "ary")[0])
 
 
 def test_text_that_looks_like_an_option_is_spoken(tmp_path: Path) -> None:
