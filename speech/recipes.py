@@ -83,7 +83,7 @@ RECOMMENDED = (
         "Apache-2.0",
         "Moroccan Darija in Arabic script (WER 48 on its test set); converted to CTranslate2 int8 after the "
         "download",
-        "Darija in Latin letters (Arabizi); Tamazight; it is weaker than whisper-small on French",
+        "Darija in Latin letters (Arabizi); Tamazight; other languages reliably (tuned on Darija alone)",
         ("*.json", "*.safetensors", "*.txt"),
         convert=True,
     ),
@@ -102,7 +102,7 @@ RECOMMENDED = (
         "mms-1b-all",
         "facebook/mms-1b-all",
         "ctc",
-        "3.9 GB",
+        "3.9 GB, plus its language adapters",
         "CC BY-NC 4.0",
         "Meta's MMS speech recognition, 1,162 languages through per-language adapters",
         "commercial use (licence); run in Maalem yet: no transcriber for it here",
