@@ -741,23 +741,39 @@ cli.add_typer(models_cli, name="models")
 
 @models_cli.command("list")
 def models_list() -> None:
-    """The bundled model and the recommended ones, and whether each is here."""
+    """The bundled models and the recommended ones: size, licence, what each can and cannot do, and where."""
     from speech.models import list_models
 
     for entry in list_models(settings().models_dir):
         state = "present" if entry.present else "missing (maalem models pull NAME)"
-        typer.echo(f"{entry.spec.name:<28} {entry.spec.kind:<15} {state:<36} {entry.path}")
+        typer.echo(f"{entry.spec.describe()}\n  {state}: {entry.path}")
 
 
 @models_cli.command("pull")
 def models_pull(
     name: Annotated[str, typer.Argument(help="a recommended model's name, or a Hub repository id")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="fetch without asking")] = False,
+    accept_licence: Annotated[
+        bool, typer.Option(help="accept a non-commercial licence (MMS, CC BY-NC): never implied by --yes")
+    ] = False,
+    mirror: Annotated[
+        Path | None, typer.Option(help="copy from a local mirror laid out as MIRROR/owner/name/ instead")
+    ] = None,
 ) -> None:
-    """Download a model into the models folder (where this machine has the internet)."""
-    from speech.models import pull
+    """Show a model's size and licence, then fetch it into the models folder (converted where needed)."""
+    from speech.fetch import check_pullable, pull
+    from speech.recipes import find_spec
 
+    spec = find_spec(name)
+    typer.echo(spec.describe() if spec else f"{name}: no recipe; size and licence unknown")
     try:
-        path = pull(name, settings().models_dir, progress=typer.echo)
+        if spec:
+            check_pullable(spec, accept_licence=accept_licence)
+        if not yes:
+            typer.confirm("fetch it?", abort=True)
+        path = pull(
+            name, settings().models_dir, progress=typer.echo, mirror=mirror, accept_licence=accept_licence
+        )
     except ModelError as exc:
         _fail(exc)
     typer.echo(f"ok: {path}")
@@ -775,6 +791,7 @@ def models_verify() -> None:
         whisper_model=current.whisper_model,
         speaker=current.speaker,
         piper_voice=current.piper_voice,
+        piper_voices=current.piper_voices,
     )
     for result in checks:
         mark = "ok " if result.ok else "BAD"

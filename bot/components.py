@@ -12,10 +12,10 @@ from lessons.calibration import CalibrationFile
 from lessons.combined import ModelOptions, build_assessor, model_identity
 from lessons.languages import Lang
 from speech.audio import AudioLimits
-from speech.models import load_speaker
 from speech.routing import load_routed
 from speech.tts import CACHE_FOLDER
 from speech.types import ModelError, Speaker, Transcriber
+from speech.voices import load_speaker
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +89,7 @@ def load_components(settings: Settings) -> Components:
         settings.speaker,
         settings.data_dir / CACHE_FOLDER,
         piper_voice=settings.piper_voice,
+        piper_voices=settings.piper_voices,
         models_dir=settings.models_dir,
     )
     assessor = build_assessor(settings.assessor, model_options(settings))

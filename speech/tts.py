@@ -12,6 +12,7 @@ import tempfile
 import threading
 import wave
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -27,6 +28,15 @@ log = logging.getLogger(__name__)
 
 ESPEAK_VOICES = {"ary": "ar", "ar": "ar", "fr": "fr", "en": "en-us"}
 """Our language codes → espeak-ng voices: Darija is read with the Arabic voice; no Tamazight voice exists."""
+
+DARIJA_LETTERS = str.maketrans({"ڭ": "ق", "گ": "ق", "ڤ": "ف"})
+"""Darija's own letters, which espeak-ng's Arabic phonemes drop, as Moroccan readers also write them."""
+
+
+def phonemizable(text: str, language: str) -> str:
+    """The text as an Arabic-phoneme voice reads it: Darija's /g/ and /v/ letters written the Arabic way."""
+    return text.translate(DARIJA_LETTERS) if language == "ary" else text
+
 
 GTTS_LANGUAGES = {"ary": "ar", "ar": "ar", "fr": "fr", "en": "en"}
 
@@ -113,7 +123,7 @@ class EspeakSpeaker(CachedSpeaker):
                     "-w",
                     out,
                 ],
-                input=text.encode(),
+                input=phonemizable(text, language).encode(),
                 check=True,
                 capture_output=True,
                 timeout=self.timeout,
@@ -140,15 +150,45 @@ class PiperSpeaker(CachedSpeaker):
         super().__init__(cache_dir, voice_path.name)
 
     def speaks(self, language: str) -> bool:
-        """The voice knows one language."""
+        """The voice knows one language (Darija is written, so read, as its Arabic voice reads it)."""
         return ESPEAK_VOICES.get(language, "").split("-")[0] == self.language
+
+    def languages(self) -> list[str]:
+        """Our language codes this voice can read."""
+        return [language for language in ESPEAK_VOICES if self.speaks(language)]
 
     def synthesize(self, text: str, language: str) -> tuple[Samples, int]:
         """Speak with the voice."""
         if not self.speaks(language):
             raise UnsupportedLanguage(f"{self.backend} voice {self.voice}", language)
-        chunks = [chunk.audio_float_array for chunk in self.model.synthesize(text)]
+        chunks = [chunk.audio_float_array for chunk in self.model.synthesize(phonemizable(text, language))]
         return np.concatenate(chunks).astype(np.float32), self.model.config.sample_rate
+
+
+class VoicePerLanguage:
+    """Each language spoken by its own voice (Piper) where it has one, else by the fallback (espeak-ng)."""
+
+    def __init__(self, voices: Mapping[str, CachedSpeaker], fallback: CachedSpeaker) -> None:
+        self.voices = dict(voices)
+        self.fallback = fallback
+
+    def voice_for(self, language: str) -> CachedSpeaker | None:
+        """The voice that speaks `language`; None where none does (Tamazight today)."""
+        voice = self.voices.get(language)
+        if voice is None and self.fallback.speaks(language):
+            return self.fallback
+        return voice
+
+    def speaks(self, language: str) -> bool:
+        """Whether some voice speaks `language`."""
+        return self.voice_for(language) is not None
+
+    def speak(self, text: str, language: str) -> Path:
+        """Speak with the language's voice; `UnsupportedLanguage` where there is none."""
+        voice = self.voice_for(language)
+        if voice is None:
+            raise UnsupportedLanguage("no voice", language)
+        return voice.speak(text, language)
 
 
 class GTTSSpeaker(CachedSpeaker):

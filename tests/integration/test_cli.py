@@ -28,6 +28,7 @@ from lessons.i18n import Catalog, without_bidi_marks
 from lessons.languages import Lang
 from lessons.llm import BUNDLED_FILE
 from speech.audio import encode_audio
+from speech.testing import hub_mirror
 from speech.tts import EspeakSpeaker
 from tests.conftest import CONTENT
 
@@ -285,3 +286,46 @@ def test_eval_assess_writes_the_models_calibration_per_language(settings: Settin
     assert f"calibration of {model}" in result.stdout
     assert "  en: not trusted: fewer than 20 answers" in result.stdout
     assert "  ary: not trusted: not measured" in result.stdout
+
+
+def test_models_list_says_size_licence_and_what_each_model_can_and_cannot_do(settings: Settings) -> None:
+    result = runner.invoke(cli, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    atlas = result.output[result.output.index("atlas-chat-2b:") :].split("\n")[:5]
+    assert "size 1.7 GB; licence Gemma terms of use" in atlas[1]
+    assert atlas[2].startswith("  can: grade answers in Darija") and atlas[3].startswith("  cannot: ")
+    assert f"missing (maalem models pull NAME): {settings.models_dir.name}" in atlas[4]
+    assert "CC BY-NC 4.0 (non-commercial use only)" in result.output
+    assert "needs the `omnilingual-asr` package" in result.output
+
+
+def test_models_pull_shows_size_and_licence_and_asks_before_fetching(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mirror = hub_mirror(
+        tmp_path / "mirror", "QuantFactory/Atlas-Chat-2B-GGUF", {"Atlas-Chat-2B.Q4_K_M.gguf": b"GGUF"}
+    )
+    pull = ["models", "pull", "atlas-chat-2b", "--mirror", str(mirror)]
+    declined = runner.invoke(cli, pull, input="n\n")
+    assert declined.exit_code == 1
+    assert "size 1.7 GB; licence Gemma terms of use" in declined.output and "fetch it?" in declined.output
+    assert not (tmp_path / "models").exists()
+    fetched = runner.invoke(cli, [*pull, "--yes"])
+    assert fetched.exit_code == 0, fetched.output
+    assert "fetch it?" not in fetched.output
+    assert (tmp_path / "models" / "atlas-chat-2b" / "Atlas-Chat-2B.Q4_K_M.gguf").read_bytes() == b"GGUF"
+
+
+def test_models_pull_never_takes_a_non_commercial_licence_silently(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mirror = hub_mirror(tmp_path / "mirror", "facebook/mms-1b-all", {"config.json": b"{}"})
+    pull = ["models", "pull", "mms-1b-all", "--mirror", str(mirror), "--yes"]
+    refused = runner.invoke(cli, pull)
+    assert refused.exit_code == 1
+    assert "CC BY-NC 4.0 (non-commercial use only)" in refused.output
+    assert "forbids commercial use: read it, then pull again with --accept-licence" in refused.output
+    assert not (tmp_path / "models").exists()
+    accepted = runner.invoke(cli, [*pull, "--accept-licence"])
+    assert accepted.exit_code == 0, accepted.output
+    assert (tmp_path / "models" / "mms-1b-all" / "config.json").exists()

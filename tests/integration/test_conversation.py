@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.app import App, build_app
+from bot.components import load_components
 from bot.conversation.turn import Turn
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
@@ -29,7 +30,8 @@ from progress.models import (
     User,
     utcnow,
 )
-from speech.tts import EspeakSpeaker
+from speech.testing import relabelled_piper_voice
+from speech.tts import EspeakSpeaker, VoicePerLanguage
 from tests.integration.journeys import onboard, right_answer, to_checkpoint
 
 
@@ -421,6 +423,32 @@ async def test_spoken_feedback_is_promised_only_in_a_language_with_a_voice(
         assert reply.text == app.catalog.t(lang, "spoken.on" if voiced else "spoken.unavailable")
         with app.sessions() as session:
             assert session.scalars(select(User.spoken_feedback)).one() is voiced
+    finally:
+        app.close()
+
+
+async def test_with_piper_darija_is_spoken_by_the_pulled_darija_voice_and_tamazight_is_told_there_is_none(
+    settings: Settings, memory: MemorySender
+) -> None:
+    voice = settings.models_dir / "piper-darija" / "ary_MA-darija_m1-medium-v2.onnx"
+    relabelled_piper_voice(voice, "ar")  # where `maalem models pull piper-darija` puts the real one
+    components = load_components(settings.model_copy(update={"speaker": "piper"}))
+    speaker = components.speaker
+    assert isinstance(speaker, VoicePerLanguage)
+    app = build_app(settings, senders={CHANNEL: memory}, **components.as_kwargs())
+    try:
+        darija, tamazight = MemoryUser(app, memory, "ary-1"), MemoryUser(app, memory, "zgh-1")
+        await onboard(darija, lang=Lang.DARIJA)
+        [on] = await darija.say("/spoken")
+        assert on.text == app.catalog.t(Lang.DARIJA, "spoken.on")
+        step = (await darija.press("course:zellige"))[-1]
+        assert step.voice and Path(step.voice).is_file()
+        moroccan = speaker.voice_for("ary")
+        assert moroccan is not None and moroccan.voice == voice.name and moroccan.misses >= 1
+        assert speaker.fallback.misses == 0  # espeak-ng said nothing
+        await onboard(tamazight, lang=Lang.TAMAZIGHT)
+        [none] = await tamazight.say("/spoken")
+        assert none.text == app.catalog.t(Lang.TAMAZIGHT, "spoken.unavailable")
     finally:
         app.close()
 

@@ -1,4 +1,4 @@
-"""Every command the README documents exists: `maalem …` answers `--help`, each `make` target is defined."""
+"""The README tells the truth: its `maalem` commands and `make` targets exist, its models table matches."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import cli
+from speech.recipes import BASE, BUNDLED, RECOMMENDED
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -65,3 +66,9 @@ def test_the_benchmarks_answer_help() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "telegram" in done.stdout
+
+
+def test_the_readme_models_table_gives_each_models_size_and_licence() -> None:
+    rows = {line.split("|")[1].strip(" `"): line for line in README.splitlines() if line.startswith("| `")}
+    for spec in (BASE, BUNDLED, *RECOMMENDED):
+        assert f"| {spec.size} | {spec.licence} |" in rows[spec.name], spec.name

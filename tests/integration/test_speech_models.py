@@ -7,19 +7,28 @@ from pathlib import Path
 
 import pytest
 
+from lessons.llamacpp import load_scoring_lm
+from lessons.llm import BUNDLED_FILE, bundled_model, find_model
+from speech.fetch import DOWNLOADS, pull
 from speech.models import (
     BASE_SHA256,
-    RECOMMENDED,
-    ModelError,
     bundled_base,
     bundled_whisper,
     list_models,
-    pull,
     resolve_model,
     verify,
 )
+from speech.recipes import RECOMMENDED, find_spec
+from speech.routing import load_routed
+from speech.testing import hub_mirror
+from speech.transcribe import FasterWhisper
+from speech.types import ModelError
+
+pytest_plugins = ("tests.speech_fixtures",)
 
 pytestmark = pytest.mark.timeout(300)
+
+QWEN_GGUF = "Qwen3-1.7B-Q4_K_M.gguf"
 
 
 def test_list_models_shows_the_bundled_one_and_what_to_fetch(tmp_path: Path) -> None:
@@ -30,7 +39,7 @@ def test_list_models_shows_the_bundled_one_and_what_to_fetch(tmp_path: Path) -> 
     assert entries["whisper-base"].present  # assembled by the set-up
     bundled = {"whisper-tiny.en", "whisper-base"}
     assert not any(entry.present for name, entry in entries.items() if name not in bundled)
-    assert {spec.kind for spec in RECOMMENDED} == {"faster-whisper", "transformers", "llm"}
+    assert {spec.kind for spec in RECOMMENDED} == {"faster-whisper", "ctc", "llm", "gguf", "piper"}
     (tmp_path / "whisper-small").mkdir()
     (tmp_path / "whisper-small" / "config.json").write_text("{}")
     assert next(e for e in list_models(tmp_path) if e.spec.name == "whisper-small").present
@@ -86,3 +95,76 @@ def test_verify_reports_each_model(tmp_path: Path) -> None:
         "transcriber: openai-whisper",
         "whisper-small",
     ]
+
+
+def test_every_recipe_says_its_size_licence_and_what_it_can_and_cannot_do() -> None:
+    for entry in list_models(Path("models")):
+        spec = entry.spec
+        assert spec.size and spec.licence and spec.can and spec.cannot, spec.name
+        assert all(part in spec.describe() for part in (spec.size, spec.licence, spec.can, spec.cannot))
+    assert [s.name for s in RECOMMENDED if not s.commercial] == ["mms-1b-all"]
+    assert "non-commercial" in next(s for s in RECOMMENDED if s.name == "mms-1b-all").describe()
+    assert {s.language for s in RECOMMENDED if s.kind == "piper"} == {"fr", "ar", "ary"}
+    assert find_spec("rhasspy/piper-voices") is None  # two voices share it: only their names find them
+
+
+def test_a_non_commercial_model_is_fetched_only_with_its_licence_accepted(tmp_path: Path) -> None:
+    mirror = hub_mirror(tmp_path / "mirror", "facebook/mms-1b-all", {"config.json": b"{}"})
+    models = tmp_path / "models"
+    with pytest.raises(ModelError, match=r"CC BY-NC 4\.0, which forbids commercial use.*--accept-licence"):
+        pull("mms-1b-all", models, mirror=mirror)
+    assert not models.exists()
+    assert pull("mms-1b-all", models, mirror=mirror, accept_licence=True) == models / "mms-1b-all"
+    assert (models / "mms-1b-all" / "config.json").read_bytes() == b"{}"
+
+
+def test_a_model_needing_a_package_maalem_lacks_is_explained_not_fetched(tmp_path: Path) -> None:
+    mirror = hub_mirror(tmp_path / "mirror", "facebook/omniASR-CTC-300M", {"model.pt": b"weights"})
+    with pytest.raises(ModelError, match="needs the `omnilingual-asr` package"):
+        pull("omnilingual-ctc-300m", tmp_path / "models", mirror=mirror, accept_licence=True)
+    assert not (tmp_path / "models").exists()
+
+
+def test_a_gguf_recipe_fetches_its_one_file_and_grading_loads_it_by_name(tmp_path: Path) -> None:
+    real = bundled_model()  # SmolLM2's GGUF stands in for Qwen3's: same format, same loader
+    assert real.name == BUNDLED_FILE
+    mirror = hub_mirror(
+        tmp_path / "mirror",
+        "unsloth/Qwen3-1.7B-GGUF",
+        {QWEN_GGUF: real, "Qwen3-1.7B-Q8_0.gguf": b"GGUF another size", "README.md": b"# Qwen3"},
+    )
+    models = tmp_path / "models"
+    said: list[str] = []
+    folder = pull("qwen3-1.7b", models, mirror=mirror, progress=said.append)
+    assert [p.name for p in folder.iterdir()] == [QWEN_GGUF]
+    assert said[-1] == f"done: {folder}"
+    assert next(e for e in list_models(models) if e.spec.name == "qwen3-1.7b").present
+    assert find_model("qwen3-1.7b", models) == folder / QWEN_GGUF  # MAALEM_LLM_MODEL=qwen3-1.7b
+    assert load_scoring_lm("qwen3-1.7b", models_dir=models).encode("Marhaba")
+    checks = {c.name: c for c in verify(models, speaker="none")}
+    assert checks["qwen3-1.7b"].ok and "GGUF ok" in checks["qwen3-1.7b"].detail
+
+
+@pytest.mark.slow
+def test_the_darija_fine_tune_is_converted_to_ctranslate2_int8_and_hears_darija_notes(
+    tmp_path: Path, transformers_folder: Path, voice_note: bytes
+) -> None:
+    files: dict[str, Path | bytes] = {p.name: p for p in transformers_folder.iterdir()}
+    mirror = hub_mirror(tmp_path / "mirror", "ychafiqui/whisper-small-darija", files)
+    models = tmp_path / "models"
+    folder = pull("darija-whisper", models, mirror=mirror)
+    assert folder == models / "darija-whisper"
+    assert {"model.bin", "config.json", "tokenizer.json", "vocabulary.json"} <= {
+        p.name for p in folder.iterdir()
+    }
+    assert not any(folder.glob("*.safetensors"))
+    assert not any((models / DOWNLOADS).iterdir())  # the transformers download is gone once converted
+    routed = load_routed("faster-whisper", None, {}, models, device="cpu")
+    assert routed is not None
+    darija = routed.model_for("ary")
+    assert isinstance(darija, FasterWhisper) and darija.model_path == folder
+    note = tmp_path / "note.ogg"
+    note.write_bytes(voice_note)
+    assert darija.transcribe(note, language="ary").duration > 1.0  # random weights: any words, no crash
+    checks = {c.name: c for c in verify(models, speaker="none")}
+    assert checks["darija-whisper"].ok, checks["darija-whisper"].detail

@@ -6,14 +6,15 @@ import io
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
 
 from speech.audio import decode_audio
-from speech.models import load_speaker
-from speech.testing import word_errors
+from speech.testing import relabelled_piper_voice, word_errors
 from speech.transcribe import FasterWhisper
-from speech.tts import EspeakSpeaker, GTTSSpeaker, PiperSpeaker, UnsupportedLanguage
+from speech.tts import EspeakSpeaker, GTTSSpeaker, PiperSpeaker, UnsupportedLanguage, VoicePerLanguage
 from speech.types import ModelError
+from speech.voices import load_speaker
 
 pytest_plugins = ("tests.speech_fixtures",)
 
@@ -61,11 +62,17 @@ def test_a_second_request_is_a_cache_hit(tmp_path: Path) -> None:
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".ogg"] * 3
 
 
+def test_darija_letters_for_g_and_v_are_spoken_not_dropped(tmp_path: Path) -> None:
+    speaker = EspeakSpeaker(tmp_path)
+    said, _ = speaker.synthesize("ڭال ليا نڤيڭي", "ary")  # Arabic phonemes have no ڭ or ڤ: read as ق and ف
+    assert np.array_equal(said, speaker.synthesize("قال ليا نفيقي", "ary")[0])
+
+
 def test_text_that_looks_like_an_option_is_spoken(tmp_path: Path) -> None:
     assert _opus_seconds(EspeakSpeaker(tmp_path).speak("-v --help", "en")) > 0.3
 
 
-@pytest.mark.parametrize("kind", ["espeak-ng", "gtts"])
+@pytest.mark.parametrize("kind", ["espeak-ng", "gtts", "piper"])
 def test_tamazight_is_not_spoken(tmp_path: Path, kind: str) -> None:
     speaker = load_speaker(kind, tmp_path)  # type: ignore[arg-type]
     assert speaker is not None
@@ -101,11 +108,52 @@ def test_load_speaker_builds_each_kind(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_piper_speaks_english_that_whisper_understands(tmp_path: Path, tiny_en: FasterWhisper) -> None:
     speaker = load_speaker("piper", tmp_path)
-    assert isinstance(speaker, PiperSpeaker)
-    assert speaker.language == "en"
+    assert isinstance(speaker, VoicePerLanguage)
+    english = speaker.voice_for("en")
+    assert isinstance(english, PiperSpeaker)
+    assert english.language == "en"
     path = speaker.speak(SENTENCES["en"], "en")
     assert 1.0 < _opus_seconds(path) < 10.0
     errors, total = word_errors(SENTENCES["en"], tiny_en.transcribe(path, language="en").text)
     assert errors / total <= 0.25
     with pytest.raises(UnsupportedLanguage):
-        speaker.speak(SENTENCES["fr"], "fr")
+        english.speak(SENTENCES["fr"], "fr")
+    assert isinstance(speaker.voice_for("fr"), EspeakSpeaker)  # no French Piper voice: espeak-ng reads it
+
+
+def _pulled_voice(models: Path, recipe: str, espeak_voice: str) -> Path:
+    """A voice where `maalem models pull` puts it: in its recipe's folder, under the Hub's own layout."""
+    return relabelled_piper_voice(models / recipe / "voices" / f"{recipe}-medium.onnx", espeak_voice)
+
+
+def test_each_language_speaks_with_its_pulled_piper_voice_and_espeak_reads_the_rest(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    _pulled_voice(models, "piper-fr", "fr")
+    darija = _pulled_voice(models, "piper-darija", "ar")  # the Darija voice reads espeak-ng's Arabic phonemes
+    speaker = load_speaker("piper", tmp_path / "cache", models_dir=models)
+    assert isinstance(speaker, VoicePerLanguage)
+    french, moroccan = speaker.voice_for("fr"), speaker.voice_for("ary")
+    assert isinstance(french, PiperSpeaker) and french.voice == "piper-fr-medium.onnx"
+    assert isinstance(moroccan, PiperSpeaker) and moroccan.voice == darija.name
+    assert isinstance(speaker.voice_for("ar"), EspeakSpeaker)  # the Darija voice is not Standard Arabic's
+    assert isinstance(speaker.voice_for("en"), EspeakSpeaker)
+    assert speaker.voice_for("zgh") is None and not speaker.speaks("zgh")
+    assert 1.0 < _opus_seconds(speaker.speak(SENTENCES["fr"], "fr")) < 10.0
+    assert 0.5 < _opus_seconds(speaker.speak(SENTENCES["ary"], "ary")) < 10.0
+    assert (french.misses, moroccan.misses) == (1, 1)
+
+
+def test_the_settings_choose_a_voice_per_language_over_the_pulled_ones(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    _pulled_voice(models, "piper-ar", "ar")
+    own = relabelled_piper_voice(tmp_path / "own" / "ar-own.onnx", "ar")
+    speaker = load_speaker("piper", tmp_path / "cache", piper_voices={"ary": str(own)}, models_dir=models)
+    assert isinstance(speaker, VoicePerLanguage)
+    assert {language: voice.voice for language, voice in speaker.voices.items()} == {
+        "ar": "piper-ar-medium.onnx",
+        "ary": "ar-own.onnx",
+    }
+    with pytest.raises(ModelError, match="reads ar, not fr"):
+        load_speaker("piper", tmp_path, piper_voices={"fr": "piper-ar"}, models_dir=models)
+    with pytest.raises(ModelError, match="no Piper voice 'piper-fr' for fr"):
+        load_speaker("piper", tmp_path, piper_voices={"fr": "piper-fr"}, models_dir=models)
