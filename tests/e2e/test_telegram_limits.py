@@ -19,9 +19,9 @@ from lessons.languages import Lang
 from lessons.messages import Choice, Outgoing
 from progress.models import MediaUpload, OutboundMessage
 from speech.audio import encode_audio
-from tests.e2e.telegram_world import Learner, World, telegram_world
+from tests.e2e.telegram_world import World, at_checkpoint, telegram_world
 from tests.fakes.telegram_api import TOKEN
-from tests.integration.journeys import onboard, right_answer
+from tests.integration.journeys import onboard
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 MB = 1024 * 1024
@@ -41,16 +41,6 @@ def ogg(tmp_path: Path) -> bytes:
 
     tone = np.sin(np.linspace(0, 440 * 2 * np.pi, 16_000)).astype(np.float32) * 0.3
     return encode_audio(tone, 16_000, "ogg")
-
-
-async def at_checkpoint(world: World) -> Learner:
-    """A French learner at the first question of the zellige course."""
-    amina = world.learner()
-    await onboard(amina)
-    await amina.press("course:zellige")
-    for _ in range(right_answer(world.app.library.courses["zellige"], 0, Lang.FRENCH)[0]):
-        await amina.press("next")
-    return amina
 
 
 async def test_429_retry_after_is_waited_out_and_the_message_sent_once(settings: Settings) -> None:
