@@ -120,7 +120,7 @@ def content_check(
 ) -> None:
     """Validate every course pack; exit non-zero naming each problem's file and place."""
     root = folder or settings().content_dir
-    if (root / COURSE_FILE).is_file():  # one pack (an export), checked with the installed crafts, regions
+    if os.path.lexists(root / COURSE_FILE):  # one pack (an export), checked with installed crafts, regions
         shared, _ = scan(settings().content_dir)
         course, errors = read_pack(root, replace(shared, courses={}))
         for error in errors:

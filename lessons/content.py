@@ -7,7 +7,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -56,6 +56,17 @@ def pack_file(folder: Path, relative: str) -> Path:
     return path
 
 
+def open_regular(path: Path, *, follow: bool = True) -> BinaryIO:
+    """`path` opened to read if it is a regular file, else `OutsidePack`; a FIFO or a device is never waited
+    on (the open does not block) nor read. With `follow=False` a symbolic link is refused too (`OSError`)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | (0 if follow else os.O_NOFOLLOW))
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OutsidePack(f"{path.name!r} is not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 @dataclass(frozen=True)
 class ContentError:
     """One problem in a content file."""
@@ -101,10 +112,14 @@ def _location(loc: tuple[int | str, ...]) -> str:
 
 def _read_yaml(path: Path, errors: list[ContentError]) -> Any:
     try:
-        if path.stat().st_size > MAX_YAML_BYTES:
-            errors.append(ContentError(path, "", f"larger than {MAX_YAML_BYTES // 1024} KB"))
-            return None
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_NoAliases)  # noqa: S506 (safe, no aliases)
+        with open_regular(path) as file:
+            if os.fstat(file.fileno()).st_size > MAX_YAML_BYTES:
+                errors.append(ContentError(path, "", f"larger than {MAX_YAML_BYTES // 1024} KB"))
+                return None
+            text = file.read().decode("utf-8")
+        return yaml.load(text, Loader=_NoAliases)  # noqa: S506 (safe, no aliases)
+    except OutsidePack as exc:
+        errors.append(ContentError(path, "", str(exc)))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -18,7 +18,15 @@ from typing import Any
 
 import yaml
 
-from lessons.content import ContentError, ContentInvalid, Library, OutsidePack, pack_file, read_course
+from lessons.content import (
+    ContentError,
+    ContentInvalid,
+    Library,
+    OutsidePack,
+    open_regular,
+    pack_file,
+    read_course,
+)
 from lessons.course import Course
 
 log = logging.getLogger(__name__)
@@ -86,13 +94,13 @@ def dump_yaml(document: dict[str, Any]) -> str:
 
 
 def copy_file(source: Path, dest_root: Path, relative: str) -> None:
-    """Copy one file to `dest_root/relative` without following links on either side; never outside."""
+    """Copy one regular file to `dest_root/relative` without following links on either side; never outside."""
     target = dest_root / relative
     if not target.resolve().is_relative_to(dest_root.resolve()):
         raise OutsidePack(f"{relative!r} leaves {dest_root}")
     target.parent.mkdir(parents=True, exist_ok=True)
     nofollow = os.O_NOFOLLOW | getattr(os, "O_BINARY", 0)
-    with os.fdopen(os.open(source, os.O_RDONLY | nofollow), "rb") as src:
+    with open_regular(source, follow=False) as src:
         made = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | nofollow, 0o600)
         with os.fdopen(made, "wb") as dst:
             shutil.copyfileobj(src, dst)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram import BotCommand, CallbackQuery, Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.app import App
 from bot.conversation.router import COMMANDS
@@ -19,6 +18,7 @@ from bot.outbox import CONCURRENT_CHATS, Outbox
 from bot.settings import Settings
 from bot.telegram.adapter import CHANNEL, to_incoming
 from bot.telegram.fetcher import TelegramFetcher
+from bot.telegram.rate import ChatRateLimiter
 from bot.telegram.sender import TelegramSender
 from bot.web import Background
 from lessons.languages import Lang
@@ -29,8 +29,6 @@ Recorded = list[tuple[Update, int | None, Incoming | None]]
 """Saved updates, each with its inbound id (None: a second delivery) and our message (None: not for us)."""
 MENU_LANGUAGES = (("ar", Lang.ARABIC), ("fr", Lang.FRENCH), ("en", Lang.ENGLISH))
 """Language codes with a command menu of their own; everyone else (Tamazight too) gets the default."""
-CHAT_BURST = 3
-"""Messages a chat may get at once before the per-chat pace applies (a step is often text, video, voice)."""
 RETRY_FIRST, RETRY_MAX = 1.0, 60.0
 """Seconds before sending failed messages again, doubling up to the maximum."""
 STOP_GRACE = 10.0
@@ -40,41 +38,6 @@ CONNECTIONS = 2 * CONCURRENT_CHATS
 rest (more would cost time: httpcore scans the whole pool on every request)."""
 SWEEP_EVERY = 10.0
 """Seconds between flushes sending what was queued with no message from the learner (reminders, grades)."""
-
-
-class ChatRateLimiter(AIORateLimiter):
-    """PTB's limiter (30 messages/s overall, 20/min per group, `retry_after` honoured) and a chat pace."""
-
-    def __init__(self, per_chat: float, *, overall: float = 30.0, max_retries: int = 2) -> None:
-        super().__init__(overall_max_rate=overall, max_retries=max_retries)
-        self._per_chat = per_chat
-        self._chats: dict[int, AsyncLimiter] = {}
-
-    async def process_request(  # noqa: PLR0917
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        """Wait for the chat's turn (private chats), then let PTB's limiter do the rest."""
-        chat = data.get("chat_id")
-        run = super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
-        if not self._per_chat or not str(chat).isdigit():
-            return await run
-        async with self._chat(int(chat)):  # type: ignore[arg-type]
-            return await run
-
-    def _chat(self, chat: int) -> AsyncLimiter:
-        if len(self._chats) > 1024:  # forget chats that have been quiet long enough to be back at full burst
-            for key, limiter in list(self._chats.items()):
-                if limiter.has_capacity(limiter.max_rate):
-                    del self._chats[key]
-        if chat not in self._chats:
-            self._chats[chat] = AsyncLimiter(CHAT_BURST, CHAT_BURST / self._per_chat)
-        return self._chats[chat]
 
 
 def build_application(settings: Settings) -> Application[Any, Any, Any, Any, Any, Any]:

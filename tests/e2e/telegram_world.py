@@ -17,7 +17,10 @@ from bot.telegram.channel import TelegramChannel, build_telegram
 from bot.telegram.run import web_parts
 from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.web import create_web_app
+from lessons.languages import Lang
+from speech.types import Transcriber
 from tests.fakes.telegram_api import FakeChat, FakeTelegram, Sent
+from tests.integration.journeys import onboard, right_answer
 
 SECRET = "webhook-secret_0123456789"
 Mode = Literal["polling", "webhook"]
@@ -102,16 +105,32 @@ class Learner:
         return await self.send(self.chat.tap(data))
 
 
+async def at_checkpoint(world: World, chat_id: int = 1001, name: str = "Amina") -> Learner:
+    """A French learner at the first question of the zellige course."""
+    learner = world.learner(chat_id, name)
+    await onboard(learner)
+    await learner.press("course:zellige")
+    for _ in range(right_answer(world.app.library.courses["zellige"], 0, Lang.FRENCH)[0]):
+        await learner.press("next")
+    return learner
+
+
 @asynccontextmanager
 async def telegram_world(
-    settings: Settings, mode: Mode = "polling", fake: FakeTelegram | None = None, **extra: Any
+    settings: Settings,
+    mode: Mode = "polling",
+    fake: FakeTelegram | None = None,
+    *,
+    transcriber: Transcriber | None = None,
+    **extra: Any,
 ) -> AsyncIterator[World]:
-    """Start the fake (unless given), the app and the channel, polling or on the webhook; stop them after."""
+    """Start the fake (unless given), the app (hearing voice notes with `transcriber`) and the channel,
+    polling or on the webhook; stop them after."""
     given = fake is not None
     fake = fake or FakeTelegram()
     if not given:
         await fake.start()
-    app = build_app(telegram_settings(settings, fake, telegram_mode=mode, **extra))
+    app = build_app(telegram_settings(settings, fake, telegram_mode=mode, **extra), transcriber=transcriber)
     channel = build_telegram(app)
     parts = web_parts(channel)  # as `maalem run` runs it beside other channels
     web = create_web_app(app, parts.routers)

@@ -13,15 +13,15 @@ from sqlalchemy import select
 
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.telegram.channel import ChatRateLimiter
+from bot.telegram.rate import ChatRateLimiter
 from lessons.i18n import RLM
 from lessons.languages import Lang
 from lessons.messages import Choice, Outgoing
-from progress.models import MediaUpload, OutboundMessage
+from progress.models import ChannelIdentity, MediaUpload, OutboundMessage, User
 from speech.audio import encode_audio
-from tests.e2e.telegram_world import Learner, World, telegram_world
+from tests.e2e.telegram_world import World, at_checkpoint, telegram_world
 from tests.fakes.telegram_api import TOKEN
-from tests.integration.journeys import onboard, right_answer
+from tests.integration.journeys import onboard
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 MB = 1024 * 1024
@@ -41,16 +41,6 @@ def ogg(tmp_path: Path) -> bytes:
 
     tone = np.sin(np.linspace(0, 440 * 2 * np.pi, 16_000)).astype(np.float32) * 0.3
     return encode_audio(tone, 16_000, "ogg")
-
-
-async def at_checkpoint(world: World) -> Learner:
-    """A French learner at the first question of the zellige course."""
-    amina = world.learner()
-    await onboard(amina)
-    await amina.press("course:zellige")
-    for _ in range(right_answer(world.app.library.courses["zellige"], 0, Lang.FRENCH)[0]):
-        await amina.press("next")
-    return amina
 
 
 async def test_429_retry_after_is_waited_out_and_the_message_sent_once(settings: Settings) -> None:
@@ -212,3 +202,33 @@ async def test_each_chat_is_paced_after_a_short_burst() -> None:
 
     assert await burst(1, 7) >= 0.15  # three at once, then 20 a second
     assert await burst(2, 3) < 0.1  # another chat is not held up
+
+
+def most_in_a_second(times: list[float]) -> int:
+    """The most requests made in any one-second window."""
+    return max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
+
+
+async def test_a_broadcast_to_60_chats_stays_under_the_global_rate_and_each_chat_pace(
+    settings: Settings,
+) -> None:
+    async with telegram_world(settings, telegram_send_rate=20.0, telegram_chat_rate=2.0) as world:
+        with world.app.sessions() as session:
+            users = [User(display_name=f"learner {n}", language="fr") for n in range(60)]
+            session.add_all(
+                ChannelIdentity(channel="telegram", external_id=str(2000 + n), user=user)
+                for n, user in enumerate(users)
+            )
+            session.flush()
+            for user in users:  # a reminder each, and five more for the first learner
+                for _ in range(6 if user is users[0] else 1):
+                    world.app.notifier.notify(session, user.id, "reminder.choose", kind="reminder")
+            session.commit()
+        await world.channel.delivery.flush()
+        sends = world.fake.calls_to("sendMessage")
+        assert len(sends) == 65 and {int(c.params["chat_id"]) for c in sends} == set(range(2000, 2060))
+        t0 = sends[0].at
+        print([round(c.at - t0, 3) for c in sends])
+        assert most_in_a_second([c.at for c in sends]) <= 20  # never above the configured 20 a second
+        first = sorted(c.at for c in sends if int(c.params["chat_id"]) == 2000)
+        assert first[-1] - first[0] >= (6 - 3) / 2.0 - 0.1  # a burst of three, then two a second

@@ -18,8 +18,9 @@ from bot.settings import Settings
 from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from lessons.languages import Lang
 from progress.models import Answer, InboundMessage, OutboundMessage
-from tests.e2e.telegram_world import SECRET, World, telegram_world
+from tests.e2e.telegram_world import SECRET, World, at_checkpoint, telegram_world
 from tests.fakes.telegram_api import FakeChat, FakeTelegram
+from tests.integration.dashboard_world import HeldTranscriber, voice_note
 from tests.integration.journeys import onboard, right_answer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,6 +99,38 @@ async def test_a_locked_database_is_answered_503_soon_and_the_other_requests_go_
         assert (await world.post(update)).status_code == 200  # Telegram's retry is recorded and answered
         await world.channel.settle()
         assert world.count(InboundMessage) == 1 and len(amina.seen) == 1
+
+
+async def test_a_slow_transcription_holds_up_neither_the_webhook_nor_other_learners(
+    settings: Settings, tmp_path: Path
+) -> None:
+    held = HeldTranscriber("on taille les pièces au menqach")
+    async with telegram_world(settings, "webhook", transcriber=held) as world:
+        amina, karim = await at_checkpoint(world), await at_checkpoint(world, 1002, "Karim")
+        _, answer = right_answer(world.app.library.courses["zellige"], 0, Lang.FRENCH)
+        note = voice_note(tmp_path / "note.ogg").read_bytes()
+        seen, karim_seen = len(amina.seen), len(karim.seen)
+
+        async def acknowledged(update: dict[str, object]) -> None:
+            start = time.monotonic()
+            assert (await world.post(update)).status_code == 200
+            assert time.monotonic() - start < 0.5
+
+        await acknowledged(amina.chat.voice(note))
+        assert await asyncio.to_thread(held.started.wait, 10)  # the note is being heard: 30 s, say
+        await acknowledged(karim.chat.message(text=answer))
+        newcomer = world.learner(1003, "Youssef")
+        await acknowledged(newcomer.chat.message(text="Bonjour"))
+        await acknowledged(amina.chat.message(text="encore là ?"))  # her own next message waits its turn
+        [*_, graded] = await world.fake.sent_to(1002, karim_seen + 1, within=5)
+        assert graded.text.startswith("✅")  # Karim's typed answer graded while Amina's note is heard
+        [welcome] = await world.fake.sent_to(1003, 1, within=5)
+        assert "lang:fr" in welcome.buttons
+        assert len(amina.seen) == seen and not held.released.is_set()
+        held.released.set()
+        await world.channel.settle()
+        heard = world.app.catalog.t(Lang.FRENCH, "voice.heard", {"text": held.text})
+        assert amina.seen[seen].text == heard
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

@@ -7,6 +7,7 @@ import json
 import logging
 import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,8 +17,13 @@ from bot.settings import Settings
 from bot.web import MAX_BODY_BYTES
 from bot.whatsapp.store import message_key
 from bot.whatsapp.webhook import PATH
+from lessons.languages import Lang
 from progress.models import DeliveryStatus, InboundMessage, OutboundMessage
-from tests.e2e.whatsapp import VERIFY_TOKEN, Harness, delivery, running, sign, status, text
+from tests.e2e.test_whatsapp import body as shown
+from tests.e2e.test_whatsapp import onboard
+from tests.e2e.whatsapp import VERIFY_TOKEN, Harness, Phone, delivery, message, running, sign, status, text
+from tests.integration.dashboard_world import HeldTranscriber, voice_note
+from tests.integration.journeys import right_answer
 
 LEARNERS = ("212600000011", "212600000012", "212600000013")
 
@@ -174,3 +180,44 @@ async def test_a_locked_database_is_answered_503_soon_and_the_other_requests_go_
         assert (await wa.post(body)).status_code == 200  # Meta's retry is recorded and answered
         assert count(wa, InboundMessage) == 1
         assert len(wa.fake.to(LEARNERS[0])) == 1
+
+
+async def at_checkpoint(wa: Harness, phone: Phone) -> None:
+    """Onboarded, at the first question of the zellige course."""
+    await onboard(wa, phone)
+    await phone.press("course:zellige")
+    for _ in range(right_answer(wa.app.library.courses["zellige"], 0, Lang.FRENCH)[0]):
+        await phone.press("next")
+
+
+async def test_a_slow_transcription_holds_up_neither_the_webhook_nor_other_learners(
+    settings: Settings, tmp_path: Path
+) -> None:
+    held = HeldTranscriber("on taille les pièces au menqach")
+    async with running(settings, transcriber=held) as wa:
+        amina, karim = wa.phone(LEARNERS[0]), wa.phone(LEARNERS[1])
+        for phone in (amina, karim):
+            await at_checkpoint(wa, phone)
+        _, answer = right_answer(wa.app.library.courses["zellige"], 0, Lang.FRENCH)
+        note = wa.fake.add_media(voice_note(tmp_path / "note.ogg").read_bytes(), "audio/ogg; codecs=opus")
+        seen, karim_seen = len(amina.inbox), len(karim.inbox)
+
+        async def acknowledged(entry: dict[str, Any]) -> None:
+            start = time.monotonic()
+            response = await wa.post(delivery(wa.fake.phone_number_id, [entry]), settle=False)
+            assert response.status_code == 200 and time.monotonic() - start < 0.5
+
+        await acknowledged(message(amina.wa_id, "audio", {"id": note, "mime_type": "audio/ogg; codecs=opus"}))
+        assert await asyncio.to_thread(held.started.wait, 10)  # the note is being heard: 30 s, say
+        await acknowledged(text(karim.wa_id, answer))
+        await acknowledged(text(LEARNERS[2], "Bonjour"))
+        await acknowledged(text(amina.wa_id, "encore là ?"))  # her own next message waits its turn
+        [*_, graded] = await wa.fake.sent_to(karim.wa_id, karim_seen + 1)
+        assert shown(graded).startswith("✅")  # Karim's typed answer graded while Amina's note is heard
+        [welcome] = await wa.fake.sent_to(LEARNERS[2], 1)
+        assert welcome["interactive"]["type"] == "list"
+        assert len(amina.inbox) == seen and not held.released.is_set()
+        held.released.set()
+        await wa.webhook.drain()
+        heard = wa.app.catalog.t(Lang.FRENCH, "voice.heard", {"text": held.text})
+        assert shown(amina.inbox[seen]) == heard

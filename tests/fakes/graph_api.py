@@ -89,6 +89,7 @@ class FakeGraphAPI:
         self.uploads: dict[str, bytes] = {}
         self.failures: deque[tuple[int, int, str]] = deque()
         self.holds: deque[asyncio.Event] = deque()
+        self._accepted = asyncio.Condition()
         self._ids = itertools.count(1)
         self._server: ReadyServer | None = None
         self._task: asyncio.Task[None] | None = None
@@ -152,6 +153,12 @@ class FakeGraphAPI:
         """The messages delivered to one user."""
         return [m for m in self.sent if m["to"] == wa_id]
 
+    async def sent_to(self, wa_id: str, count: int, within: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until `count` messages in all were delivered to one user; they are returned."""
+        async with asyncio.timeout(within), self._accepted:
+            await self._accepted.wait_for(lambda: len(self.to(wa_id)) >= count)
+        return self.to(wa_id)
+
     def read_receipts(self) -> list[str]:
         """The wamids marked as read."""
         return [c.json["message_id"] for c in self.calls if c.json and c.json.get("status") == "read"]
@@ -181,6 +188,8 @@ class FakeGraphAPI:
             return graph_error(400, 131009, f"Parameter value is not valid: {problem}")
         wamid = f"wamid.fake{next(self._ids):08d}"
         self.calls[-1].wamid = wamid
+        async with self._accepted:
+            self._accepted.notify_all()
         return JSONResponse(
             {
                 "messaging_product": "whatsapp",

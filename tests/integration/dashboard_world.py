@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -39,6 +40,22 @@ class ScriptedTranscriber:
     def hears(self, language: str | None) -> bool:
         """Every language but Tamazight, as the default routing."""
         return language != "zgh"
+
+
+@dataclass(frozen=True)
+class HeldTranscriber(ScriptedTranscriber):
+    """A slow speech model: each note is heard only once the test lets it go (as a 30 s model would be)."""
+
+    started: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def transcribe(
+        self, audio: Path, *, language: str | None = None, glossary: tuple[str, ...] = ()
+    ) -> Transcript:
+        """The scripted text, after `released` is set (30 s at most)."""
+        self.started.set()
+        self.released.wait(30)
+        return super().transcribe(audio, language=language, glossary=glossary)
 
 
 def voice_note(path: Path, seconds: float = 1.5) -> Path:

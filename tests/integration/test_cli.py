@@ -92,6 +92,50 @@ def test_content_check_reports_bad_yaml_with_its_line(settings: Settings, broken
     assert "regions.yaml: line" in result.output
 
 
+def _link_to_secret(pack: Path) -> None:
+    secret = pack.parent / "web-secret-key"
+    secret.write_text("s3cret-token")
+    (pack / "media" / "cutting-tools.jpg").unlink()
+    (pack / "media" / "cutting-tools.jpg").symlink_to(secret)
+
+
+def _path_out(pack: Path) -> None:
+    course = pack / "course.yaml"
+    text = course.read_text(encoding="utf-8").replace("media/cutting-tools.jpg", "../web-secret-key")
+    course.write_text(text, encoding="utf-8")
+
+
+def _fifo(relative: str) -> object:
+    def make(pack: Path) -> None:
+        (pack / relative).unlink()
+        os.mkfifo(pack / relative)  # opening it would wait for a writer for ever
+
+    return make
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize(
+    ("make", "expected"),
+    [
+        (_link_to_secret, "media.file: 'media/cutting-tools.jpg' is a symbolic link"),
+        (_path_out, "media.file: Value error, must be a relative path inside the course folder"),
+        (_fifo("media/cutting-tools.jpg"), "media.file: 'media/cutting-tools.jpg' is not a regular file"),
+        (_fifo("course.yaml"), "course.yaml: 'course.yaml' is not a regular file"),
+    ],
+    ids=["link-to-secret", "dot-dot", "fifo-media", "fifo-course"],
+)
+def test_content_check_of_a_hostile_pack_says_what_is_wrong(
+    settings: Settings, tmp_path: Path, make: object, expected: str
+) -> None:
+    pack = tmp_path / "incoming" / "zellige"
+    shutil.copytree(CONTENT / "courses" / "zellige", pack)
+    make(pack)  # type: ignore[operator]
+    result = runner.invoke(cli, ["content", "check", str(pack)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"error: {pack / 'course.yaml'}")
+    assert expected in result.output and "s3cret-token" not in result.output
+
+
 def test_demo_completes_a_lesson_with_both_feedback_paths(settings: Settings) -> None:
     result = runner.invoke(cli, ["demo"])
     assert result.exit_code == 0, result.output

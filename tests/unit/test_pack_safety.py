@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lessons.content import ContentInvalid, Library, OutsidePack, scan
-from lessons.packs import COURSE_FILE, Shelf, export_pack, read_pack
+from lessons.packs import COURSE_FILE, Shelf, export_pack, pack_files, read_pack
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 FIRST_MEDIA = "media/cutting-tools.jpg"
@@ -97,6 +100,77 @@ def test_media_paths_leaving_the_pack_are_refused_and_nothing_is_written(
     shelf = Shelf(tmp_path / "published")
     with pytest.raises(ContentInvalid):
         shelf.add(pack, library)
+    _shelf_is_clean(shelf)
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)  # opening it to read would wait for a writer for ever
+
+
+def _device(target: str) -> Callable[[Path], None]:
+    def link(path: Path) -> None:
+        path.unlink()
+        path.symlink_to(target)
+
+    return link
+
+
+SPECIAL = {"fifo": _fifo, "/dev/null": _device("/dev/null"), "/dev/zero": _device("/dev/zero")}
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("make", SPECIAL.values(), ids=SPECIAL.keys())
+@pytest.mark.parametrize("where", [FIRST_MEDIA, COURSE_FILE])
+def test_special_files_are_refused_on_check_and_import_without_being_opened(
+    pack: Path, library: Library, tmp_path: Path, make: Callable[[Path], None], where: str
+) -> None:
+    make(pack / where)
+    course, errors = read_pack(pack, library)
+    assert course is None
+    assert any("not a regular file" in str(e) or "symbolic link" in str(e) for e in errors), errors
+    shelf = Shelf(tmp_path / "published")
+    with pytest.raises(ContentInvalid):
+        shelf.add(pack, library)
+    _shelf_is_clean(shelf)
+
+
+@pytest.mark.timeout(10)
+def test_a_course_file_that_is_a_fifo_in_the_content_folder_is_refused(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    _fifo(content / "courses" / "zellige" / COURSE_FILE)
+    found, errors = scan(content)
+    assert "zellige" not in found.courses
+    refused = f"{content / 'courses' / 'zellige' / COURSE_FILE}: 'course.yaml' is not a regular file"
+    assert refused in [str(e) for e in errors]
+
+
+@pytest.mark.timeout(10)
+@pytest.mark.parametrize("make", SPECIAL.values(), ids=SPECIAL.keys())
+def test_export_never_opens_a_special_file_swapped_in_after_loading(
+    pack: Path, library: Library, tmp_path: Path, make: Callable[[Path], None]
+) -> None:
+    course, errors = read_pack(pack, library)
+    assert course is not None, errors
+    make(pack / FIRST_MEDIA)
+    with pytest.raises(OutsidePack):
+        export_pack(course, tmp_path / "out")
+    assert not (tmp_path / "out" / course.id).exists()
+
+
+@pytest.mark.timeout(10)
+def test_publishing_a_fifo_as_media_is_refused_and_leaves_nothing(
+    pack: Path, library: Library, tmp_path: Path
+) -> None:
+    course, errors = read_pack(pack, library)
+    assert course is not None, errors
+    document = yaml.safe_load((pack / COURSE_FILE).read_text(encoding="utf-8"))
+    media = {relative: pack / relative for relative in pack_files(course)[1:]}
+    _fifo(pack / FIRST_MEDIA)  # a master's upload that is no file at all
+    shelf = Shelf(tmp_path / "published")
+    with pytest.raises(OutsidePack, match="not a regular file"):
+        shelf.publish(document, media, library)
     _shelf_is_clean(shelf)
 
 

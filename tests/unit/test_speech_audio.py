@@ -6,6 +6,8 @@ import io
 import os
 import random
 import struct
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -30,6 +32,7 @@ from speech.audio import (
     encode_audio,
     encode_ogg_opus,
     media_type,
+    write_audio_track,
 )
 from speech.testing import video_note
 
@@ -168,6 +171,53 @@ def test_a_header_lying_short_is_stopped_by_counting_samples(ten_minutes: bytes)
     with pytest.raises(AudioTooLong, match="over 180 s"):
         decode_audio(liar)
     assert time.monotonic() - started < 5
+
+
+_PEAK_GROWTH = """
+import sys
+from pathlib import Path
+from speech.audio import AudioError, decode_audio
+
+def kilobytes(field):
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith(field)))
+
+decode_audio(Path(sys.argv[1]))  # codecs loaded, first buffers made
+Path("/proc/self/clear_refs").write_text("5")  # the peak (VmHWM) starts again from now
+before = kilobytes("VmRSS:")
+try:
+    print(len(decode_audio(Path(sys.argv[2])).samples))
+except AudioError as error:
+    print(error.reason)
+print((kilobytes("VmHWM:") - before) // 1024)
+"""
+
+
+def test_a_long_note_is_stopped_at_the_limit_in_bounded_memory(
+    speech_clip: Clip, voice_note: bytes, tmp_path: Path
+) -> None:
+    samples, rate = speech_clip
+    twenty_minutes = np.tile(samples[::2], int(1200 * rate / len(samples)) + 1)
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="ogg") as container:
+        write_audio_track(
+            container, twenty_minutes, rate // 2, codec="libopus", out_rate=8_000, bit_rate=6_000
+        )
+    note = tmp_path / "long.ogg"
+    note.write_bytes(_claim_short(buffer.getvalue(), 2.0))  # only decoding can tell how long it is
+    assert note.stat().st_size < 2_000_000  # 20 minutes at 6 kbit/s; 77 MB once decoded whole
+    (tmp_path / "short.ogg").write_bytes(voice_note)
+    result = subprocess.run(
+        [sys.executable, "-c", _PEAK_GROWTH, str(tmp_path / "short.ogg"), str(note)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
+    reason, grown = result.stdout.split()
+    assert reason == "too_long"  # stopped at the 180 s of the default limits
+    assert int(grown) < 50, f"{grown} MB"  # the 180 s kept (11.5 MB) and the file, never 20 minutes
 
 
 def test_size_is_refused_before_reading_it_all(tmp_path: Path) -> None:
