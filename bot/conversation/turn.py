@@ -89,6 +89,8 @@ class Turn:
     """The answer row a voice note made in this unit of work, graded once transcribed."""
     failed: str | None = None
     """Why the message ends for a person to look at (slow work failed every try)."""
+    asked: str | None = None
+    """The question this message may answer: `User.pending` as it was before the message (which clears it)."""
 
     @property
     def lang(self) -> Lang:
