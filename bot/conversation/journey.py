@@ -31,6 +31,7 @@ from lessons.tutor import (
 from progress.certificates import deliver_if_earned
 from progress.db import insert_new
 from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
+from progress.questions import tell_masters
 
 _STEP_DONE = insert_new(
     Base.metadata.tables[StepProgress.__tablename__],
@@ -145,15 +146,18 @@ class Journey:
         elif isinstance(effect, AnswerGiven):
             self._record_answer(turn, course, effect)
         elif isinstance(effect, QuestionAsked):
-            session.add(
-                Question(
-                    user_id=user.id,
-                    course_id=course.id,
-                    lesson_id=effect.lesson_id,
-                    step_id=effect.step_id,
-                    text=effect.text,
-                )
+            question = Question(
+                user_id=user.id,
+                course_id=course.id,
+                lesson_id=effect.lesson_id,
+                step_id=effect.step_id,
+                text=effect.text,
+                audio_path=str(turn.fetched) if turn.fetched else None,
             )
+            session.add(question)
+            session.flush()  # its id, for the master's button
+            name = user.display_name or f"#{user.id}"
+            tell_masters(session, turn.tools.library, turn.tools.notifier, question, name)
         elif not isinstance(effect, LessonDone):
             raise TypeError(effect)
 

@@ -1,5 +1,5 @@
 """The voice answer: a learner's voice note at a question is downloaded, kept as their answer, transcribed,
-shown back to them and graded like a typed answer."""
+shown back to them and graded like a typed answer; one asked of the master is kept for them to hear."""
 
 from __future__ import annotations
 
@@ -30,6 +30,9 @@ class VoiceAnswers:
             return
         path = turn.fetch()
         if path is None:
+            return
+        if found is not None and found[1].asking:  # a question for the master: they will hear it
+            self.journey.text(turn, "")
             return
         answer = self._stored_answer(turn, path)
         transcriber = turn.tools.transcriber
