@@ -84,14 +84,16 @@ def inbox(session: Session, scope: Scope, limit: int = 100) -> list[tuple[Questi
     return list(session.execute(query).tuples())
 
 
-def overdue(session: Session, scope: Scope, asked_before: datetime) -> int:
-    """How many questions of the learners a person may see were asked before then and are still unanswered."""
+def waiting(session: Session, scope: Scope, asked_before: datetime | None = None) -> int:
+    """How many questions of the learners a person may see are unanswered (asked before then, if given)."""
     query = (
         select(func.count())
         .select_from(Question)
         .join(User, User.id == Question.user_id)
-        .where(Question.answered_at.is_(None), Question.created_at < asked_before, scope.where())
+        .where(Question.answered_at.is_(None), scope.where())
     )
+    if asked_before is not None:
+        query = query.where(Question.created_at < asked_before)
     return session.scalar(query) or 0
 
 

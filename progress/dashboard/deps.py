@@ -59,3 +59,5 @@ class DashboardDeps:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     grading: Mapping[Lang, tuple[bool, str]] | None = None
     """Per language, whether the grading model's vote counts and why (its calibration); None: rubric only."""
+    question_overdue_days: int = 3
+    """A learner's question unanswered this long is flagged (the inbox, the weekly digest)."""

@@ -8,6 +8,7 @@ import io
 import os
 import stat
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 
 from bot.app import App, build_app
 from bot.cli import cli
-from bot.memory import MemorySender
+from bot.memory import MemorySender, MemoryUser
 from bot.settings import Settings
 from bot.web import create_web_app
 from lessons.i18n import RLM
@@ -25,7 +26,7 @@ from lessons.languages import Lang
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
 from progress.dashboard.auth import COOKIE, MAX_AGE, Sessions
-from progress.models import Answer, ReviewCard, ReviewItem, Role, User, utcnow
+from progress.models import Answer, Question, ReviewCard, ReviewItem, Role, User, utcnow
 from progress.secret_key import SECRET_FILE, secret_key
 from progress.web import progress_parts
 from tests.integration.dashboard_world import (
@@ -35,6 +36,7 @@ from tests.integration.dashboard_world import (
     build_world,
     csrf_of,
     login,
+    voice_note,
     world_app,
 )
 
@@ -452,3 +454,31 @@ async def test_no_piece_of_an_exported_cell_starts_a_formula_whatever_the_list_s
         pieces = [piece.lstrip(" ") for cell in cells for piece in cell.split(separator)]
         assert not [piece for piece in pieces if piece.startswith(("=", "+", "-", "@"))], separator
     assert "Ben-Ali; Omar" in cells  # ordinary names are kept as they are
+
+
+async def test_the_questions_inbox_shows_each_trainer_their_learners_questions_and_flags_old_ones(
+    world: World, client: httpx.AsyncClient, dash_app: App, memory: MemorySender, tmp_path: Path
+) -> None:
+    course = dash_app.library.courses["zellige"]
+    for chat, ask in (("fes-done", "Quelle colle faut-il ?"), ("marrakech", None)):
+        learner = MemoryUser(dash_app, memory, chat)
+        await learner.press(f"lesson:{course.lessons[1].id}")
+        await learner.press("ask")
+        await (learner.say(ask) if ask else learner.voice(str(voice_note(tmp_path / "question.ogg"))))
+    with dash_app.sessions() as session:
+        spoken = session.scalars(select(Question).where(Question.audio_path.is_not(None))).one()
+        typed = session.scalars(select(Question).where(Question.text != "")).one()
+        typed.created_at = utcnow() - timedelta(days=4)
+        session.commit()
+    await login(client, "fes")
+    overview = await client.get("/dashboard/")
+    assert '<a class="kpi" href="/dashboard/questions"><strong>1</strong>' in overview.text
+    inbox = shown(await client.get("/dashboard/questions"))
+    assert "Quelle colle faut-il ?" in inbox and "fes-done" in inbox and "marrakech" not in inbox
+    assert "plus de 3 jours" in inbox
+    assert (await client.get(f"/dashboard/questions/{spoken.id}/audio")).status_code == 404  # not her learner
+    await login(client, "marrakech")
+    inbox = (await client.get("/dashboard/questions")).text
+    assert f'src="/dashboard/questions/{spoken.id}/audio"' in inbox and "Quelle colle" not in inbox
+    audio = await client.get(f"/dashboard/questions/{spoken.id}/audio")
+    assert audio.content.startswith(b"OggS") and audio.headers["cache-control"] == "no-store"
