@@ -123,8 +123,7 @@ class TeachFlow:
         replying = row.replying_to is not None or row.replying_question is not None
         if command == "answers":
             row.replying_to = row.replying_question = None
-            self._list_questions(turn)
-            self._list_answers(turn)
+            self._list_answers(turn, questions=self._list_questions(turn))
         elif data.startswith("answers:"):
             self._on_answer(turn, row, data)
         elif data.startswith("questions:"):
@@ -265,10 +264,12 @@ class TeachFlow:
                 params["question"] = pick(dict(step.checkpoint.question), lang)[0] if step.checkpoint else ""
         return params
 
-    def _list_questions(self, turn: Turn) -> None:
-        """The oldest questions waiting for this master, each with its voice note and a button to answer."""
+    def _list_questions(self, turn: Turn) -> int:
+        """The oldest questions waiting for this master, each with its voice note and a button to answer;
+        how many were listed."""
         lang = turn.lang
-        for question in open_for(turn.session, turn.tools.library, turn.user, ANSWERS_SHOWN):
+        questions = open_for(turn.session, turn.tools.library, turn.user, ANSWERS_SHOWN)
+        for question in questions:
             params = {
                 **self._describe(turn, question, lang),
                 "learner": _name(turn.session.get(User, question.user_id), question),
@@ -278,11 +279,12 @@ class TeachFlow:
             audio = question.audio_path
             voice = audio if audio and Path(audio).is_file() else None
             turn.say("questions.new", params, (turn.choice(reply),), voice=voice)
+        return len(questions)
 
-    def _list_answers(self, turn: Turn) -> None:
+    def _list_answers(self, turn: Turn, *, questions: int) -> None:
         answers = latest_answers(turn.session, turn.tools.library, turn.user, ANSWERS_SHOWN)
         if not answers:
-            if not turn.replies:  # no question either
+            if not questions:
                 turn.say("answers.none")
             return
         lang = turn.lang

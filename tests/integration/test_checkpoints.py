@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 
 from bot.app import App
-from bot.memory import MemoryUser
+from bot.memory import MemorySender, MemoryUser
+from bot.settings import Settings
+from lessons.content import scan
 from lessons.languages import Lang
 from progress.certificates import earned
 from progress.models import Answer, Certificate, Enrolment, ReviewItem, StepProgress
+from tests.conftest import CONTENT
+from tests.integration.dashboard_world import ScriptedTranscriber, voice_note, world_app
 from tests.integration.journeys import answer_to, onboard, right_answer, to_checkpoint
 
 
@@ -82,3 +88,27 @@ async def test_a_checkpoint_left_for_a_person_mid_lesson_is_offered_again_at_its
         assert session.scalars(select(StepProgress).where(StepProgress.step_id == middle.id)).one()
         assert [r.status for r in session.scalars(select(ReviewItem))] == ["superseded"]
         assert earned(session, enrolment.user_id, course) is True
+
+
+async def test_a_better_answer_spoken_once_the_lesson_ended_for_a_person_is_kept_with_its_voice_and_graded(
+    settings: Settings, memory: MemorySender, tmp_path: Path
+) -> None:
+    library, _ = scan(CONTENT)
+    index, answer = right_answer(library.courses["zellige"], 0, Lang.FRENCH)
+    app = world_app(settings, memory, ScriptedTranscriber(answer))  # the voice note says the right answer
+    try:
+        learner = MemoryUser(app, memory, "learner-1")
+        await onboard(learner)
+        course = app.library.courses["zellige"]
+        await to_checkpoint(learner, course)
+        for _ in range(3):
+            await learner.say("je ne sais pas")
+        graded = await learner.voice(str(voice_note(tmp_path / "better.ogg")))
+        assert any(r.text.startswith("✅") for r in graded)
+        with app.sessions() as session:
+            better = session.scalars(select(Answer).order_by(Answer.id.desc())).first()
+            assert better is not None and better.audio_path and better.passed is True
+            assert better.step_id == course.lessons[0].steps[index].id
+            assert [r.status for r in session.scalars(select(ReviewItem))] == ["superseded"]
+    finally:
+        app.close()
