@@ -318,7 +318,7 @@ class TeachFlow:
         learner = turn.session.get(User, answer.user_id)
         name = _name(learner, answer)
         if action == "reply":
-            row.replying_to = answer.id
+            row.replying_to, row.replying_question = answer.id, None
             turn.say("answers.reply_prompt", {"learner": name})
             return
         passed = action == "pass"
@@ -361,9 +361,9 @@ class TeachFlow:
             if row.replying_question is not None
             else turn.session.get(Answer, row.replying_to)
         )
-        if asked is None:
+        if asked is None or (isinstance(asked, Question) and asked.answered_at is not None):
             row.replying_to = row.replying_question = None
-            turn.say("answers.gone")
+            turn.say("answers.gone" if asked is None else "questions.answered_already")
             return
         message = turn.message
         learner = turn.session.get(User, asked.user_id)
