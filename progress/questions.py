@@ -28,29 +28,32 @@ def masters_of(session: Session, library: Library, question: Question) -> list[U
     return [m for m in masters if may_hear(session, m, question, library)]
 
 
-def tell_masters(
-    session: Session, library: Library, notifier: Notifier, question: Question, learner: str
-) -> None:
-    """Queue the question to each of its masters, in their language, with a button to answer it."""
-    course = library.courses[question.course_id]
-    lesson = course.lesson(question.lesson_id)
+def tell(session: Session, library: Library, notifier: Notifier, question: Question, learner: User) -> None:
+    """Queue the question to each of its masters, in their language, with a button to answer it; the
+    trainers of the learner's cooperative are told too, with a link to the dashboard's questions."""
+    lesson = library.courses[question.course_id].lesson(question.lesson_id)
     n = next(i for i, s in enumerate(lesson.steps, 1) if s.id == question.step_id)
-    for master in masters_of(session, library, question):
-        lang = language_of(master, notifier.default_language)
+    trainers = session.scalars(
+        select(User).where(User.role == Role.TRAINER, User.cooperative_code == learner.cooperative_code)
+    )
+    for person in [*masters_of(session, library, question), *(trainers if learner.cooperative_code else ())]:
+        lang = language_of(person, notifier.default_language)
         params: dict[str, str | int] = {
-            "learner": learner,
+            "learner": learner.display_name or f"#{learner.id}",
             "lesson": pick(dict(lesson.title), lang)[0],
             "n": n,
             "text": question.text or notifier.catalog.t(lang, "questions.voice"),
+            "url": f"{notifier.base_url}/dashboard/questions",
         }
+        master = person.role == Role.MASTER
         reply = Choice(notifier.catalog.t(lang, "button.answers_reply"), f"questions:reply:{question.id}")
         notifier.notify(
             session,
-            master.id,
-            "questions.new",
+            person.id,
+            "questions.new" if master else "questions.new_for_trainer",
             params,
             kind="question",
-            choices=(reply,),
+            choices=(reply,) if master else (),
             voice=question.audio_path,
         )
 

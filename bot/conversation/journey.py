@@ -31,7 +31,7 @@ from lessons.tutor import (
 from progress.certificates import deliver_if_earned
 from progress.db import insert_new
 from progress.models import Answer, Base, Enrolment, Question, ReviewItem, StepProgress, utcnow
-from progress.questions import tell_masters
+from progress.questions import tell
 
 _STEP_DONE = insert_new(
     Base.metadata.tables[StepProgress.__tablename__],
@@ -156,8 +156,7 @@ class Journey:
             )
             session.add(question)
             session.flush()  # its id, for the master's button
-            name = user.display_name or f"#{user.id}"
-            tell_masters(session, turn.tools.library, turn.tools.notifier, question, name)
+            tell(session, turn.tools.library, turn.tools.notifier, question, user)
         elif not isinstance(effect, LessonDone):
             raise TypeError(effect)
 

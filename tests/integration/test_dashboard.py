@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from bot.app import App, build_app
 from bot.cli import cli
-from bot.memory import MemorySender, MemoryUser
+from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from bot.web import create_web_app
 from lessons.i18n import RLM
@@ -460,6 +460,11 @@ async def test_the_questions_inbox_shows_each_trainer_their_learners_questions_a
     world: World, client: httpx.AsyncClient, dash_app: App, memory: MemorySender, tmp_path: Path
 ) -> None:
     course = dash_app.library.courses["zellige"]
+    with dash_app.sessions() as session:  # a trainer of the Fès cooperative who has a chat
+        add_trainer(
+            session, "nadia", PASSWORD, cooperative="FES-ZEL-01", name="Nadia", chat=(CHANNEL, "nadia")
+        )
+        session.commit()
     for chat, ask in (("fes-done", "Quelle colle faut-il ?"), ("marrakech", None)):
         learner = MemoryUser(dash_app, memory, chat)
         await learner.press(f"lesson:{course.lessons[1].id}")
@@ -470,6 +475,9 @@ async def test_the_questions_inbox_shows_each_trainer_their_learners_questions_a
         typed = session.scalars(select(Question).where(Question.text != "")).one()
         typed.created_at = utcnow() - timedelta(days=4)
         session.commit()
+    await dash_app.outbox.flush(CHANNEL)
+    [told] = memory.sent["nadia"]  # told of her cooperative's question, not of Marrakech's
+    assert "Quelle colle faut-il ?" in told.text and "/dashboard/questions" in told.text and not told.choices
     await login(client, "fes")
     overview = await client.get("/dashboard/")
     assert '<a class="kpi" href="/dashboard/questions"><strong>1</strong>' in overview.text
