@@ -16,7 +16,7 @@ from progress.models import Question, Role, User, utcnow
 from progress.notify import Notifier, language_of
 
 
-def masters_of(session: Session, library: Library, question: Question) -> list[User]:
+def _masters_of(session: Session, library: Library, question: Question) -> list[User]:
     """The masters who taught the question's step and may see its learner."""
     course = library.courses.get(question.course_id)
     lesson = next((x for x in course.lessons if x.id == question.lesson_id), None) if course else None
@@ -36,7 +36,7 @@ def tell(session: Session, library: Library, notifier: Notifier, question: Quest
     trainers = session.scalars(
         select(User).where(User.role == Role.TRAINER, User.cooperative_code == learner.cooperative_code)
     )
-    for person in [*masters_of(session, library, question), *(trainers if learner.cooperative_code else ())]:
+    for person in [*_masters_of(session, library, question), *(trainers if learner.cooperative_code else ())]:
         lang = language_of(person, notifier.default_language)
         params: dict[str, str | int] = {
             "learner": learner.display_name or f"#{learner.id}",
