@@ -74,6 +74,7 @@ class App:
             timezone=self.settings.timezone,
             calendar=self.settings.content_dir / DEFAULT_FILE,
             grading=grading_trust(self.settings),
+            question_overdue_days=self.settings.question_overdue_days,
         )
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from bot.settings import Settings
 from lessons.assessment import Assessor
-from lessons.calibration import CalibrationFile
+from lessons.calibration import CalibrationFile, Trust, TrustRule
 from lessons.combined import ModelOptions, build_assessor, model_identity
 from lessons.languages import Lang
 from speech.audio import AudioLimits
@@ -44,15 +44,16 @@ def calibration(settings: Settings) -> tuple[str, CalibrationFile]:
     )
 
 
-def grading_trust(settings: Settings) -> dict[Lang, tuple[bool, str]] | None:
+def grading_trust(settings: Settings) -> dict[Lang, Trust] | None:
     """Per language, whether the configured model's vote counts and why; None when grading is rubric only."""
     if settings.assessor == "rubric":
         return None
     try:
         model, records = calibration(settings)
     except LookupError as exc:
-        return dict.fromkeys(Lang, (False, str(exc)))
-    return records.trust(model)
+        log.warning("the grading model cannot be found: %s", exc)
+        return dict.fromkeys(Lang, Trust(TrustRule(), None, ("unavailable",)))
+    return records.verdicts(model)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     default_language: Lang = Lang.DARIJA
     timezone: str = "Africa/Casablanca"
     log_level: str = "INFO"
+    question_overdue_days: int = Field(default=3, ge=1)
+    """A learner's question unanswered this long is flagged to trainers (dashboard, weekly digest)."""
 
     # speech
     transcriber: Literal["faster-whisper", "openai-whisper", "transformers", "none"] = "faster-whisper"

@@ -42,23 +42,55 @@ class TrustRule:
     max_injections_passed: int = 0
     min_answers: int = 20
 
-    def judge(self, record: Calibration | None) -> tuple[bool, str]:
-        """Whether the model is trusted, and why, in figures."""
+    def assess(self, record: Calibration | None) -> Trust:
+        """Whether the model is trusted in the record's language: what it lacks, if anything."""
         if record is None:
-            return False, "not measured (run `maalem eval assess`)"
+            return Trust(self, None, ("unmeasured",))
+        problems = []
+        if record.answers < self.min_answers:
+            problems.append("few_answers")
+        if not record.auc >= self.min_auc:  # NaN fails too
+            problems.append("low_auc")
+        if record.injections_passed > self.max_injections_passed:
+            problems.append("injection")
+        return Trust(self, record, tuple(problems))
+
+    def judge(self, record: Calibration | None) -> tuple[bool, str]:
+        """Whether the model is trusted, and why, in figures (English, for logs and the command line)."""
+        trust = self.assess(record)
+        return trust.trusted, trust.why()
+
+
+@dataclass(frozen=True)
+class Trust:
+    """The rule's judgement of one language's record: the figures it stands on and the problems found."""
+
+    rule: TrustRule
+    record: Calibration | None
+    problems: tuple[str, ...]
+    """`unmeasured`, `few_answers`, `low_auc`, `injection`; `unavailable` when the model cannot be named."""
+
+    @property
+    def trusted(self) -> bool:
+        """Whether the model's vote counts."""
+        return not self.problems
+
+    def why(self) -> str:
+        """The judgement in English, with its figures."""
+        record = self.record
+        if record is None:
+            return "not measured (run `maalem eval assess`)"
         figures = (
             f"AUC {record.auc:.2f}, agreement {record.agreement:.0%}, "
             f"{record.injections_passed}/{record.injections} injections passed, "
             f"{record.answers} answers, measured {record.measured}"
         )
-        problems = []
-        if record.answers < self.min_answers:
-            problems.append(f"fewer than {self.min_answers} answers")
-        if not record.auc >= self.min_auc:  # NaN fails too
-            problems.append(f"AUC below {self.min_auc:.2f}")
-        if record.injections_passed > self.max_injections_passed:
-            problems.append("an injection passed")
-        return not problems, f"{'; '.join(problems) or 'trusted'} ({figures})"
+        said = {
+            "few_answers": f"fewer than {self.rule.min_answers} answers",
+            "low_auc": f"AUC below {self.rule.min_auc:.2f}",
+            "injection": "an injection passed",
+        }
+        return f"{'; '.join(said[p] for p in self.problems) or 'trusted'} ({figures})"
 
 
 def auc(scores: Sequence[float], labels: Sequence[bool]) -> float:
@@ -117,7 +149,11 @@ class CalibrationFile:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(stored, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
-    def trust(self, model: str, rule: TrustRule | None = None) -> dict[Lang, tuple[bool, str]]:
-        """For every language: whether the model's vote counts, and why."""
+    def verdicts(self, model: str, rule: TrustRule | None = None) -> dict[Lang, Trust]:
+        """For every language: the rule's judgement of the model's record."""
         records = self.read(model)
-        return {lang: (rule or TrustRule()).judge(records.get(lang)) for lang in Lang}
+        return {lang: (rule or TrustRule()).assess(records.get(lang)) for lang in Lang}
+
+    def trust(self, model: str, rule: TrustRule | None = None) -> dict[Lang, tuple[bool, str]]:
+        """For every language: whether the model's vote counts, and why (in English)."""
+        return {lang: (v.trusted, v.why()) for lang, v in self.verdicts(model, rule).items()}

@@ -85,7 +85,16 @@ class Said:
     assessment: Assessment | None = None
 
 
-Event = Begin | Next | Repeat | AskPressed | Said
+@dataclass(frozen=True)
+class AnsweredAgain:
+    """A new, graded answer to a checkpoint of the finished lesson whose earlier answer waits for a person."""
+
+    step_id: str
+    text: str
+    assessment: Assessment
+
+
+Event = Begin | Next | Repeat | AskPressed | Said | AnsweredAgain
 
 
 @dataclass(frozen=True)
@@ -175,9 +184,11 @@ class Tutor:
             event = Repeat()  # a button never offered (a skip ahead, another course's): the step again
         step = self._step(position)
         if position.done:
-            if isinstance(event, Said) and event.assessment is not None and step.checkpoint is not None:
-                return self._answered_again(position, step, event.text, event.assessment)
+            if isinstance(event, AnsweredAgain):
+                return self._answered_again(position, event)
             return Turn(position, (self._finished(position),))
+        if isinstance(event, AnsweredAgain):
+            event = Repeat()  # only a finished lesson's checkpoints are answered again
         if isinstance(event, AskPressed) and step.checkpoint is not None:
             event = Repeat()  # "ask" is not offered at a checkpoint: the question again
         if isinstance(event, Repeat):
@@ -252,9 +263,14 @@ class Tutor:
         retry = Reply(feedback, (REPEAT,), speak=True)
         return Turn(replace(position, attempts=attempts), (retry,), (record,))
 
-    def _answered_again(self, position: Position, step: Step, text: str, assessment: Assessment) -> Turn:
-        """A new answer at the last checkpoint, once left for a person: graded, and passed if it passes."""
-        record = AnswerGiven(position.lesson_id, step.id, text, assessment, review=False)
+    def _answered_again(self, position: Position, event: AnsweredAgain) -> Turn:
+        """A new answer at a checkpoint of the finished lesson, once left for a person: graded, and passed if
+        it passes; an id that is no checkpoint of this lesson changes nothing."""
+        step = next((s for s in self._lesson(position).steps if s.id == event.step_id), None)
+        if step is None or step.checkpoint is None:
+            return Turn(position, (self._finished(position),))
+        assessment = event.assessment
+        record = AnswerGiven(position.lesson_id, step.id, event.text, assessment, review=False)
         feedback = Reply(self._feedback(step, assessment), speak=True)
         effects: tuple[Effect, ...] = (record,)
         if assessment.passed:

@@ -34,6 +34,7 @@ from progress.models import (
     AuthoredLesson,
     AuthoredStep,
     MasterProfile,
+    Question,
     Role,
     TeachSession,
     User,
@@ -588,8 +589,9 @@ def latest_answers(session: Session, library: Library, user: User, limit: int = 
     return found
 
 
-def may_hear(session: Session, user: User, answer: Answer, library: Library) -> bool:
-    """Whether `/answers` lists this answer to this person: their own step, a learner in their scope."""
+def may_hear(session: Session, user: User, answer: Answer | Question, library: Library) -> bool:
+    """Whether `/answers` lists this answer (or question) to this person: their own step, a learner in their
+    scope."""
     own = bool(user.author_id) and (answer.course_id, answer.lesson_id, answer.step_id) in steps_by(
         library, user.author_id or ""
     )

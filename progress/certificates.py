@@ -34,6 +34,10 @@ CODE_LENGTH = 10
 NAME_LENGTH = (2, 80)
 NAME_MARKS = frozenset(" -'’.")
 """Besides letters of any script (and their combining marks), what a printed name may hold."""
+NAME_WORDS = 6
+"""A reply of more words than this is no answer to the name question (a sentence, a checkpoint's answer)."""
+NAME_QUESTION = "certname"
+"""`User.pending` while the name question is the last one asked."""
 
 
 def new_code() -> str:
@@ -77,6 +81,12 @@ def offered_names(user: User) -> dict[str, str]:
     return offered
 
 
+def looks_like_name(text: str) -> bool:
+    """Whether a reply is meant as a name, valid or not: a few words with letters, no question."""
+    words = text.split()
+    return 0 < len(words) <= NAME_WORDS and any(c.isalpha() for c in text) and not {"?", "؟"} & set(text)
+
+
 def waiting_for_name(session: Session, library: Library, user: User) -> bool:
     """Whether a certificate waits only for the learner to say the name to print."""
     if user.certificate_name is not None:
@@ -99,9 +109,11 @@ def deliver_if_earned(
     session: Session, notifier: Notifier, library: Library, user: User, course: Course
 ) -> Certificate | None:
     """Issue and send the certificate the first time it is earned; first ask the learner the name to print
-    (their chat app's name offered as a button). The certificate when issued by this call."""
+    (their chat app's name offered as a button), which makes it the question a reply answers. The
+    certificate when issued by this call."""
     if user.certificate_name is None:
         if earned(session, user.id, course) is True:
+            user.pending = NAME_QUESTION
             choices = tuple(Choice(name, data) for data, name in offered_names(user).items())
             notifier.notify(session, user.id, "cert.ask_name", choices=choices)
         return None

@@ -347,6 +347,12 @@ class Question(Base):
     text: Mapped[str] = mapped_column(Text)
     audio_path: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column()
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    """The master's words as typed (None for a voice answer)."""
+    answer_audio_path: Mapped[str | None] = mapped_column(String(300))
+    """The master's voice answer, kept with the master's other audio."""
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class InboundMessage(Base):
@@ -553,6 +559,8 @@ class TeachSession(Base):
     """The recording in progress (`lessons.teach.TeachState`); None when none is."""
     replying_to: Mapped[int | None] = mapped_column(ForeignKey("answers.id", ondelete="SET NULL"))
     """An apprentice's answer the master's next voice note replies to."""
+    replying_question: Mapped[int | None] = mapped_column(ForeignKey("questions.id", ondelete="SET NULL"))
+    """An apprentice's question the master's next text or voice note answers."""
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -1,4 +1,5 @@
-"""Sweeps that bring learners back: inactivity reminders, spaced reviews and the weekly digest.
+"""Sweeps that bring learners back: inactivity reminders, spaced reviews and the weekly digest (with the
+learners' questions left unanswered too long).
 
 A few periodic jobs each select who is due, in batches (memory stays flat), claim one row per (user,
 kind, period) in the database and queue the message in the outbox in the same transaction: a sweep run
@@ -51,6 +52,7 @@ from progress.models import (
     utcnow,
 )
 from progress.notify import Notifier, language_of
+from progress.questions import waiting
 from progress.rules import after_review, review_interval, zone
 from progress.schedule import Calendar
 
@@ -112,6 +114,7 @@ class Sweeper:
         default_zone: str = "Africa/Casablanca",
         dashboard_url: str = "",
         batch: int = 1000,
+        question_overdue: timedelta = timedelta(days=3),
     ) -> None:
         self.sessions = sessions
         self.library = library
@@ -121,6 +124,8 @@ class Sweeper:
         self.default_zone = default_zone
         self.dashboard_url = dashboard_url
         self.batch = batch
+        self.question_overdue = question_overdue
+        """Questions unanswered this long are flagged in the digest."""
 
     def _zones(self, session: Session) -> list[str | None]:
         return list(session.scalars(select(distinct(User.timezone)).where(User.role == Role.APPRENTICE)))
@@ -367,9 +372,14 @@ class Sweeper:
                     self.notifier.catalog.t(lang, "digest.at_risk_names", {"names": names}) if names else ""
                 )
                 url = f"{self.dashboard_url.rstrip('/')}/dashboard/"
-                params = {**summary.params(), "at_risk_names": named, "url": url}
+                params: dict[str, str | int] = {**summary.params(), "at_risk_names": named, "url": url}
                 if self.notifier.notify(session, person.id, key, params, kind="digest") is not None:
                     sent += 1
+                if late := waiting(session, scope, now - self.question_overdue):
+                    params = {"count": late, "days": self.question_overdue.days, "url": f"{url}questions"}
+                    self.notifier.notify(
+                        session, person.id, "digest.questions_overdue", params, kind="digest"
+                    )
             session.commit()
         return sent
 

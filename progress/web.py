@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from fastapi import APIRouter
@@ -44,6 +45,7 @@ def progress_parts(deps: DashboardDeps) -> WebParts:
         calendar,
         default_zone=deps.timezone,
         dashboard_url=deps.base_url,
+        question_overdue=timedelta(days=deps.question_overdue_days),
     )
     scheduler = AsyncIOScheduler(timezone=zone(deps.timezone))
     add_jobs(scheduler, sweeper, deps.nudge)

@@ -7,17 +7,19 @@ from sqlalchemy import Select, select, update
 
 from bot.conversation.turn import Turn
 from lessons.assessment import Assessment, Assessor, InlineAssessor
-from lessons.course import Course
+from lessons.course import Course, Step
 from lessons.i18n import LANGUAGE_NAMES
 from lessons.languages import FALLBACKS, Lang, pick
 from lessons.messages import Choice
 from lessons.tutor import (
+    AnsweredAgain,
     AnswerGiven,
     Begin,
     CourseDone,
     Event,
     LessonDone,
     Next,
+    Position,
     QuestionAsked,
     Repeat,
     Said,
@@ -26,6 +28,7 @@ from lessons.tutor import (
 )
 from progress.certificates import deliver_if_earned
 from progress.models import Answer, Enrolment, Question, ReviewItem, ReviewStatus, utcnow
+from progress.questions import tell
 from progress.steps import step_done
 
 
@@ -83,24 +86,24 @@ class Journey:
             show_courses(turn)
             return
         course, position, _ = found
-        tutor = Tutor(course, turn.lang)
-        step = course.lesson(position.lesson_id).steps[position.step]
-        again = position.done and _with_a_person(turn, course.id, position.lesson_id, step.id)
-        if position.asking or not (tutor.awaiting_answer(position) or again):
+        step = answering(turn)
+        if position.asking or step is None:
             self.event(turn, Said(text))
             return
         checkpoint = step.checkpoint
-        assert checkpoint is not None  # awaiting_answer or an open review says so
+        assert checkpoint is not None  # answering says so
         assessor, lang = self.assessor, turn.lang
         if isinstance(assessor, InlineAssessor):
             assessment: object = assessor.assess_now(checkpoint, text, lang)
         else:
-            key = f"assess:{course.id}:{position.lesson_id}:{position.step}:{text}"
+            key = f"assess:{course.id}:{position.lesson_id}:{step.id}:{text}"
             assessment = turn.slow(key, lambda: assessor.assess(checkpoint, text, lang), durable=False)
         if not isinstance(assessment, Assessment):
             turn.say("assess.failed")
             return
-        self.event(turn, Said(text, assessment))
+        self.event(
+            turn, AnsweredAgain(step.id, text, assessment) if position.done else Said(text, assessment)
+        )
 
     def event(self, turn: Turn, event: Event) -> None:
         """The tutor takes the event: the enrolment moves, its effects become rows, its replies are said."""
@@ -115,8 +118,14 @@ class Journey:
         enrolment.asking, enrolment.lesson_done, enrolment.updated_at = new.asking, new.done, utcnow()
         for effect in step.effects:
             self._apply(turn, course, enrolment, effect)
-        for reply in step.replies:
+        *replies, last = step.replies
+        for reply in replies:
             turn.reply(reply)
+        again = _with_a_person_first(turn, course, new)
+        if again is not None and again.checkpoint is not None:  # said before the lesson's buttons
+            question = Tutor(course, turn.lang).text(again.checkpoint.question)
+            turn.say("checkpoint.again", {"question": question})
+        turn.reply(last)
 
     def _apply(self, turn: Turn, course: Course, enrolment: Enrolment, effect: object) -> None:
         session, user = turn.session, turn.user
@@ -128,15 +137,17 @@ class Journey:
         elif isinstance(effect, AnswerGiven):
             self._record_answer(turn, course, effect)
         elif isinstance(effect, QuestionAsked):
-            session.add(
-                Question(
-                    user_id=user.id,
-                    course_id=course.id,
-                    lesson_id=effect.lesson_id,
-                    step_id=effect.step_id,
-                    text=effect.text,
-                )
+            question = Question(
+                user_id=user.id,
+                course_id=course.id,
+                lesson_id=effect.lesson_id,
+                step_id=effect.step_id,
+                text=effect.text,
+                audio_path=str(turn.fetched) if turn.fetched else None,
             )
+            session.add(question)
+            session.flush()  # its id, for the master's button
+            tell(session, turn.tools.library, turn.tools.notifier, question, user)
         elif not isinstance(effect, LessonDone):
             raise TypeError(effect)
 
@@ -166,6 +177,28 @@ class Journey:
                 .where(ReviewItem.status == ReviewStatus.OPEN, ReviewItem.answer_id.in_(at))
                 .values(status=ReviewStatus.SUPERSEDED, decided_at=utcnow())
             )
+
+
+def answering(turn: Turn) -> Step | None:
+    """The checkpoint an answer now goes to: the current one while not passed, or once the lesson is finished
+    the first of its checkpoints whose answer waits for a person (a better answer is graded meanwhile)."""
+    found = turn.position()
+    if found is None:
+        return None
+    course, position, _ = found
+    if Tutor(course, turn.lang).awaiting_answer(position):
+        return course.lesson(position.lesson_id).steps[position.step]
+    return _with_a_person_first(turn, course, position)
+
+
+def _with_a_person_first(turn: Turn, course: Course, position: Position) -> Step | None:
+    """The finished lesson's first checkpoint whose answer waits for a person; None when none does."""
+    if not position.done:
+        return None
+    steps = course.lesson(position.lesson_id).steps
+    return next(
+        (s for s in steps if s.checkpoint and _with_a_person(turn, course.id, position.lesson_id, s.id)), None
+    )
 
 
 def _answers_at(user_id: int, course_id: str, lesson_id: str, step_id: str) -> Select[tuple[int]]:

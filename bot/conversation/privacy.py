@@ -25,6 +25,7 @@ from progress.models import (
     InboundMessage,
     MasterProfile,
     OutboundMessage,
+    Question,
     ReviewItem,
     User,
 )
@@ -73,6 +74,8 @@ def export_data(session: Session, user: User) -> dict[str, Any]:
     answers = select(Answer.id).where(Answer.user_id == user.id)
     reviews = session.scalars(select(ReviewItem).where(ReviewItem.answer_id.in_(answers)))
     document[ReviewItem.__tablename__] = [_row(r) for r in reviews]
+    answered = session.scalars(select(Question).where(Question.answered_by == user.id))
+    document["questions_answered"] = [_row(q) for q in answered]  # a master's words to their apprentices
     return document
 
 
@@ -101,6 +104,11 @@ def erase_user(session: Session, user: User, data_dir: Path | None = None) -> No
     session.execute(update(MasterProfile).where(MasterProfile.user_id == uid).values(user_id=None))
     answers = select(Answer.id).where(Answer.user_id == uid)
     session.execute(delete(ReviewItem).where(ReviewItem.answer_id.in_(answers)))
+    replies = select(Question.answer_audio_path).where(Question.user_id == uid)
+    answered = [Path(audio) for audio in session.scalars(replies) if audio]  # a master's voice, to them
+    session.execute(  # a master's words go with them; the answered questions stay the apprentices'
+        update(Question).where(Question.answered_by == uid).values(answer_text=None, answer_audio_path=None)
+    )
     for model in _personal_tables():
         if model.__tablename__ not in _KEPT_ANONYMOUS:
             session.execute(delete(model).where(model.user_id == uid))  # type: ignore[attr-defined]
@@ -113,6 +121,9 @@ def erase_user(session: Session, user: User, data_dir: Path | None = None) -> No
             shutil.rmtree(data_dir / "authoring" / str(lesson_id), ignore_errors=True)
         for path in spoken:  # speech made of their words (a cache: a shared phrase is simply made again)
             if path.parent == data_dir / CACHE_FOLDER:
+                path.unlink(missing_ok=True)
+        for path in answered:  # what a master said to their questions is about them
+            if path.is_relative_to(data_dir / "audio"):
                 path.unlink(missing_ok=True)
 
 

@@ -121,7 +121,7 @@ class Router:
         if answers is not None and (message.kind == "button" or typed):
             answers(turn, "" if typed else text)
             return
-        user.pending = None
+        turn.asked, user.pending = user.pending, None
         if self.refused(turn) or self._flow(turn):
             return
         ready = user.stage == "ready"

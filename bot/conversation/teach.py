@@ -50,8 +50,9 @@ from progress.authoring import (
     teach_session,
 )
 from progress.grading import grade_answer
-from progress.models import Answer, TeachSession, User, utcnow
+from progress.models import Answer, Question, TeachSession, User, utcnow
 from progress.notify import language_of
+from progress.questions import open_for, record_answer
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +62,9 @@ _GRADES = {True: "answers.grade_passed", False: "answers.grade_not_yet", None: "
 _MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u2066\u2067\u2068\u2069"))
 
 
-def _name(learner: User | None, answer: Answer) -> str:
+def _name(learner: User | None, asked: Answer | Question) -> str:
     """How a master sees an apprentice: their name, else their number."""
-    return (learner.name if learner else "") or f"#{answer.user_id}"
+    return (learner.name if learner else "") or f"#{asked.user_id}"
 
 
 def _step_media(media: IncomingMedia) -> StepMedia | None:
@@ -95,13 +96,15 @@ class TeachFlow:
         if command in TEACH_COMMANDS:
             return True
         if message.kind == "button":
-            return text.startswith(("teach:", "answers:"))
+            return text.startswith(("teach:", "answers:", "questions:"))
         if message.kind == "text" and INVITE_CODE.match(text.upper()) and find_invite(turn.session, text):
             return True
         if command is not None or turn.user.role not in AUTHORS:
             return False
         row = turn.session.get(TeachSession, turn.user.id)
-        return row is not None and (row.state is not None or row.replying_to is not None)
+        return row is not None and (
+            row.state is not None or row.replying_to is not None or row.replying_question is not None
+        )
 
     def handle(self, turn: Turn) -> None:
         """Route the message to linking, listening to answers, replying, or the recording."""
@@ -117,15 +120,18 @@ class TeachFlow:
             return
         row = teach_session(turn.session, turn.user.id)
         data = message.text.strip() if message.kind == "button" else ""
+        replying = row.replying_to is not None or row.replying_question is not None
         if command == "answers":
-            row.replying_to = None
-            self._list_answers(turn)
+            row.replying_to = row.replying_question = None
+            self._list_answers(turn, questions=self._list_questions(turn))
         elif data.startswith("answers:"):
             self._on_answer(turn, row, data)
-        elif row.replying_to is not None and command is None and message.kind != "button":
+        elif data.startswith("questions:"):
+            self._on_question(turn, row, data)
+        elif replying and command is None and message.kind != "button":
             self._reply(turn, row)
         else:
-            row.replying_to = None
+            row.replying_to = row.replying_question = None
             self._teach(turn, row)
 
     # -- linking ---------------------------------------------------------------------------------------------
@@ -241,8 +247,9 @@ class TeachFlow:
 
     # -- hearing apprentices ---------------------------------------------------------------------------------
 
-    def _describe(self, turn: Turn, answer: Answer, lang: Lang) -> dict[str, str | int]:
-        """What an answer was about, in `lang`: the question, the lesson and the step number."""
+    def _describe(self, turn: Turn, answer: Answer | Question, lang: Lang) -> dict[str, str | int]:
+        """What an answer (or question) was about, in `lang`: the checkpoint's question, the lesson and the
+        step number."""
         course = turn.tools.library.courses.get(answer.course_id)
         params: dict[str, str | int] = {"question": "", "lesson": answer.lesson_id, "n": 0}
         if course is None:
@@ -257,10 +264,28 @@ class TeachFlow:
                 params["question"] = pick(dict(step.checkpoint.question), lang)[0] if step.checkpoint else ""
         return params
 
-    def _list_answers(self, turn: Turn) -> None:
+    def _list_questions(self, turn: Turn) -> int:
+        """The oldest questions waiting for this master, each with its voice note and a button to answer;
+        how many were listed."""
+        lang = turn.lang
+        questions = open_for(turn.session, turn.tools.library, turn.user, ANSWERS_SHOWN)
+        for question in questions:
+            params = {
+                **self._describe(turn, question, lang),
+                "learner": _name(turn.session.get(User, question.user_id), question),
+                "text": question.text or turn.tools.catalog.t(lang, "questions.voice"),
+            }
+            reply = Button(Msg("button.answers_reply"), f"questions:reply:{question.id}")
+            audio = question.audio_path
+            voice = audio if audio and Path(audio).is_file() else None
+            turn.say("questions.new", params, (turn.choice(reply),), voice=voice)
+        return len(questions)
+
+    def _list_answers(self, turn: Turn, *, questions: int) -> None:
         answers = latest_answers(turn.session, turn.tools.library, turn.user, ANSWERS_SHOWN)
         if not answers:
-            turn.say("answers.none")
+            if not questions:
+                turn.say("answers.none")
             return
         lang = turn.lang
         for answer in answers:
@@ -293,7 +318,7 @@ class TeachFlow:
         learner = turn.session.get(User, answer.user_id)
         name = _name(learner, answer)
         if action == "reply":
-            row.replying_to = answer.id
+            row.replying_to, row.replying_question = answer.id, None
             turn.say("answers.reply_prompt", {"learner": name})
             return
         passed = action == "pass"
@@ -313,27 +338,52 @@ class TeachFlow:
         mine = turn.tools.catalog.t(turn.lang, "answers.grade_passed" if passed else "answers.grade_not_yet")
         turn.say("answers.overridden", {"learner": name, "grade": mine})
 
-    def _reply(self, turn: Turn, row: TeachSession) -> None:
-        answer = turn.session.get(Answer, row.replying_to)
-        if answer is None:
-            row.replying_to = None
+    def _on_question(self, turn: Turn, row: TeachSession, data: str) -> None:
+        """The reply button of a question: the master's next text or voice note answers it."""
+        _, action, raw = [*data.split(":"), "", ""][:3]
+        question = turn.session.get(Question, int(raw)) if raw.isdigit() and action == "reply" else None
+        if question is None:
             turn.say("answers.gone")
+        elif not may_hear(turn.session, turn.user, question, turn.tools.library):
+            turn.say("answers.not_offered")
+        elif question.answered_at is not None:
+            turn.say("questions.answered_already")
+        else:
+            row.replying_to, row.replying_question = None, question.id
+            learner = turn.session.get(User, question.user_id)
+            turn.say("answers.reply_prompt", {"learner": _name(learner, question)})
+
+    def _reply(self, turn: Turn, row: TeachSession) -> None:
+        """The master's words (as typed, or their voice note) to the apprentice whose answer or question
+        they are replying to, framed in the apprentice's language."""
+        asked: Answer | Question | None = (
+            turn.session.get(Question, row.replying_question)
+            if row.replying_question is not None
+            else turn.session.get(Answer, row.replying_to)
+        )
+        if asked is None or (isinstance(asked, Question) and asked.answered_at is not None):
+            row.replying_to = row.replying_question = None
+            turn.say("answers.gone" if asked is None else "questions.answered_already")
             return
         message = turn.message
-        learner = turn.session.get(User, answer.user_id)
+        learner = turn.session.get(User, asked.user_id)
         learner_lang = language_of(learner, turn.tools.default_language)
-        params = {**self._describe(turn, answer, learner_lang), "master": turn.user.display_name}
+        params = {**self._describe(turn, asked, learner_lang), "master": turn.user.display_name}
+        prefix = "questions" if isinstance(asked, Question) else "answers"
+        text: str | None = None
         if message.media is not None and message.media.kind in VOICE_KINDS:
             path = turn.fetch()
             if path is None:
                 return
-            key, voice = "answers.master_voice", str(path)
+            key, voice = f"{prefix}.master_voice", str(path)
         elif message.kind == "text" and message.text.strip():
-            params["text"] = message.text.strip()
-            key, voice = "answers.master_text", None
+            text = params["text"] = message.text.strip()
+            key, voice = f"{prefix}.master_text", None
         else:
-            turn.say("answers.reply_prompt", {"learner": _name(learner, answer)})
+            turn.say("answers.reply_prompt", {"learner": _name(learner, asked)})
             return
-        turn.notify(answer.user_id, key, params, kind="master_reply", voice=voice)
-        row.replying_to = None
-        turn.say("answers.reply_sent", {"learner": _name(learner, answer)})
+        if isinstance(asked, Question):
+            record_answer(asked, turn.user, text=text, audio=voice)
+        turn.notify(asked.user_id, key, params, kind="master_reply", voice=voice)
+        row.replying_to = row.replying_question = None
+        turn.say("answers.reply_sent", {"learner": _name(learner, asked)})

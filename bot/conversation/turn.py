@@ -89,6 +89,10 @@ class Turn:
     """The answer row a voice note made in this unit of work, graded once transcribed."""
     failed: str | None = None
     """Why the message ends for a person to look at (slow work failed every try)."""
+    fetched: Path | None = None
+    """The message's media once saved (`fetch`): a question asked by voice keeps it."""
+    asked: str | None = None
+    """The question this message may answer: `User.pending` as it was before the message (which clears it)."""
 
     @property
     def lang(self) -> Lang:
@@ -170,6 +174,7 @@ class Turn:
         if isinstance(result, Exception):
             self.give_up("voice.download_failed")
             return None
+        self.fetched = dest
         return dest
 
     def transcribe(self, path: Path) -> Transcript | None:

@@ -1,13 +1,12 @@
 """The voice answer: a learner's voice note at a question is downloaded, kept as their answer, transcribed,
-shown back to them and graded like a typed answer."""
+shown back to them and graded like a typed answer; one asked of the master is kept for them to hear."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from bot.conversation.journey import Journey
+from bot.conversation.journey import Journey, answering
 from bot.conversation.turn import VOICE_KINDS, Turn
-from lessons.tutor import Tutor
 from progress.models import Answer
 
 
@@ -22,9 +21,7 @@ class VoiceAnswers:
         media = turn.message.media
         assert media is not None
         found = turn.position()
-        at_question = found is not None and (
-            found[1].asking or Tutor(found[0], turn.lang).awaiting_answer(found[1])
-        )
+        at_question = found is not None and (found[1].asking or answering(turn) is not None)
         if media.kind not in VOICE_KINDS or not at_question:
             turn.say("media.not_now" if media.kind in VOICE_KINDS else "media.unsupported")
             return
@@ -33,6 +30,9 @@ class VoiceAnswers:
             return
         path = turn.fetch()
         if path is None:
+            return
+        if found is not None and found[1].asking:  # a question for the master: they will hear it
+            self.journey.text(turn, "")
             return
         answer = self._stored_answer(turn, path)
         transcriber = turn.tools.transcriber
@@ -58,11 +58,11 @@ class VoiceAnswers:
         self.journey.text(turn, transcript.text)
 
     def _stored_answer(self, turn: Turn, path: Path) -> Answer:
-        """The voice note as the learner's answer to the current step, graded once transcribed."""
+        """The voice note as the learner's answer to the step it answers, graded once transcribed."""
         found = turn.position()
         assert found is not None
         course, position, _ = found
-        step = course.lesson(position.lesson_id).steps[position.step]
+        step = answering(turn) or course.lesson(position.lesson_id).steps[position.step]
         answer = Answer(
             user_id=turn.user.id,
             inbound_id=turn.inbound_id,

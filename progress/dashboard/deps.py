@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.convertors import Convertor, register_url_convertor
 
+from lessons.calibration import Trust
 from lessons.content import Library
 from lessons.i18n import Catalog
 from lessons.languages import Lang
@@ -57,5 +58,7 @@ class DashboardDeps:
     calendar: Path
     """The reminder calendar (`calendar.yaml` in the content folder)."""
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
-    grading: Mapping[Lang, tuple[bool, str]] | None = None
+    grading: Mapping[Lang, Trust] | None = None
     """Per language, whether the grading model's vote counts and why (its calibration); None: rubric only."""
+    question_overdue_days: int = 3
+    """A learner's question unanswered this long is flagged (the inbox, the weekly digest)."""

@@ -45,6 +45,7 @@ from progress.learners import (
     timeline,
 )
 from progress.models import Answer, Certificate, ReviewItem, ReviewStatus, Role, User, utcnow
+from progress.questions import waiting
 from progress.rules import Status, learner_status, zone
 from progress.secret_key import secret_key
 from speech.audio import media_type
@@ -370,6 +371,7 @@ class Dashboard:
                 title = catalog.t(lang, "dash.funnel_title", {"course": labels.course(found.course.id)})
                 charts.append((title, found, funnel_chart(found, labels.short_steps(found.course), title)))
             at_risk, _ = learners_page(db, viewer.scope, Filters(status=Status.AT_RISK), now, limit=10)
+            questions = waiting(db, viewer.scope)
         return self.render(
             request,
             viewer.session,
@@ -379,6 +381,7 @@ class Dashboard:
             chart=chart,
             funnels=charts,
             at_risk=at_risk,
+            questions=questions,
             grading=self.deps.grading,
             nav="overview",
         )

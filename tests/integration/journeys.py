@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.memory import MemoryUser
-from lessons.course import Course
+from lessons.course import Course, Step
 from lessons.languages import GENDERED, Lang
 from lessons.messages import Outgoing
 
@@ -29,15 +29,20 @@ async def onboard(
     await learner.press("cooperative:skip")
 
 
+def answer_to(step: Step, lang: Lang) -> str:
+    """An answer to the step's checkpoint naming every key point."""
+    assert step.checkpoint is not None
+    words = [
+        kp.phrasings.get(lang, next(iter(kp.phrasings.values())))[0] for kp in step.checkpoint.key_points
+    ]
+    return " ; ".join(words)
+
+
 def right_answer(course: Course, lesson_index: int, lang: Lang) -> tuple[int, str]:
     """The index of the lesson's first checkpoint and an answer naming every key point."""
     for index, step in enumerate(course.lessons[lesson_index].steps):
         if step.checkpoint:
-            words = [
-                kp.phrasings.get(lang, next(iter(kp.phrasings.values())))[0]
-                for kp in step.checkpoint.key_points
-            ]
-            return index, " ; ".join(words)
+            return index, answer_to(step, lang)
     raise AssertionError("lesson has no checkpoint")
 
 

@@ -9,6 +9,7 @@ import os
 import re
 import stat
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ from typer.testing import CliRunner
 
 from bot.app import App, build_app
 from bot.cli import cli
-from bot.memory import MemorySender
+from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from bot.web import create_web_app
 from lessons.i18n import RLM
@@ -26,7 +27,7 @@ from lessons.languages import Lang
 from progress.accounts import add_trainer
 from progress.certificates import issue_certificate
 from progress.dashboard.auth import COOKIE, MAX_AGE, Sessions
-from progress.models import Answer, ReviewCard, ReviewItem, Role, User, utcnow
+from progress.models import Answer, Question, ReviewCard, ReviewItem, Role, User, utcnow
 from progress.secret_key import SECRET_FILE, secret_key
 from progress.web import progress_parts
 from tests.integration.dashboard_world import (
@@ -36,6 +37,7 @@ from tests.integration.dashboard_world import (
     build_world,
     csrf_of,
     login,
+    voice_note,
     world_app,
 )
 from tests.integration.journeys import right_answer
@@ -514,3 +516,39 @@ async def test_the_csv_opens_right_in_a_spreadsheet_in_the_trainers_language(
     arabic = spreadsheet(await client.get("/dashboard/learners.csv"))
     assert {"المتعلّم", "اللغة", "الموافقة", "الشهادات"} <= set(arabic[0])
     assert {row["المتعلّم"] for row in arabic} == {"فاطمة الزهراء", "fes-voice"}
+
+
+async def test_the_questions_inbox_shows_each_trainer_their_learners_questions_and_flags_old_ones(
+    world: World, client: httpx.AsyncClient, dash_app: App, memory: MemorySender, tmp_path: Path
+) -> None:
+    course = dash_app.library.courses["zellige"]
+    with dash_app.sessions() as session:  # a trainer of the Fès cooperative who has a chat
+        add_trainer(
+            session, "nadia", PASSWORD, cooperative="FES-ZEL-01", name="Nadia", chat=(CHANNEL, "nadia")
+        )
+        session.commit()
+    for chat, ask in (("fes-done", "Quelle colle faut-il ?"), ("marrakech", None)):
+        learner = MemoryUser(dash_app, memory, chat)
+        await learner.press(f"lesson:{course.lessons[1].id}")
+        await learner.press("ask")
+        await (learner.say(ask) if ask else learner.voice(str(voice_note(tmp_path / "question.ogg"))))
+    with dash_app.sessions() as session:
+        spoken = session.scalars(select(Question).where(Question.audio_path.is_not(None))).one()
+        typed = session.scalars(select(Question).where(Question.text != "")).one()
+        typed.created_at = utcnow() - timedelta(days=4)
+        session.commit()
+    await dash_app.outbox.flush(CHANNEL)
+    [told] = memory.sent["nadia"]  # told of her cooperative's question, not of Marrakech's
+    assert "Quelle colle faut-il ?" in told.text and "/dashboard/questions" in told.text and not told.choices
+    await login(client, "fes")
+    overview = await client.get("/dashboard/")
+    assert '<a class="kpi" href="/dashboard/questions"><strong>1</strong>' in overview.text
+    inbox = shown(await client.get("/dashboard/questions"))
+    assert "Quelle colle faut-il ?" in inbox and "fes-done" in inbox and "marrakech" not in inbox
+    assert "plus de 3 jours" in inbox
+    assert (await client.get(f"/dashboard/questions/{spoken.id}/audio")).status_code == 404  # not her learner
+    await login(client, "marrakech")
+    inbox = (await client.get("/dashboard/questions")).text
+    assert f'src="/dashboard/questions/{spoken.id}/audio"' in inbox and "Quelle colle" not in inbox
+    audio = await client.get(f"/dashboard/questions/{spoken.id}/audio")
+    assert audio.content.startswith(b"OggS") and audio.headers["cache-control"] == "no-store"

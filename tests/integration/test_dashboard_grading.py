@@ -1,4 +1,5 @@
-"""The overview says where the grading model is trusted, from its calibration records."""
+"""The overview says where the grading model is trusted, from its calibration records, in the trainer's
+language."""
 
 from __future__ import annotations
 
@@ -48,5 +49,19 @@ async def test_the_overview_shows_per_language_where_the_model_is_trusted(
     assert "Aucun modèle de langue" not in page
     assert page.count("Fiable : son avis compte") == 1
     assert page.count("Pas fiable : la grille et une personne décident") == 4
-    assert "trusted (AUC 0.81, agreement 90%" in page
-    assert "not measured" in page
+    assert "(AUC 0.81, accord 90 %, 0/3 injections passées, 40 réponses, mesuré le 2026-12-03)" in page
+    assert page.count("pas mesuré (lancer maalem eval assess)") == 4  # in the trainer's language
+    assert "not measured" not in page and "agreement" not in page
+
+
+async def test_what_a_record_lacks_is_said_in_the_trainers_language(
+    settings: Settings, memory: MemorySender
+) -> None:
+    configured = settings.model_copy(update={"assessor": "remote", "llm_api_url": "http://127.0.0.1:9/v1"})
+    model, records = calibration(configured)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    figures = {"agreement": 0.6, "auc": 0.5, "injections_passed": 1, "injections": 3, "answers": 8}
+    records.path.write_text(json.dumps({model: {"ar": {**figures, "measured": "2026-12-03"}}}))
+    page = await overview_text(configured, memory)
+    assert "moins de 20 réponses; AUC inférieure à 0.75; une injection est passée" in page
+    assert "(AUC 0.50, accord 60 %, 1/3 injections passées, 8 réponses, mesuré le 2026-12-03)" in page

@@ -23,6 +23,7 @@ from progress.models import (
     AuthoredStep,
     Consent,
     MasterProfile,
+    Question,
     ReviewItem,
     StepProgress,
     TeachSession,
@@ -31,6 +32,7 @@ from progress.models import (
 )
 from speech.transcribe import FasterWhisper
 from speech.tts import CACHE_FOLDER, EspeakSpeaker
+from tests.integration.dashboard_world import voice_note
 from tests.integration.journeys import onboard
 from tests.integration.teaching import (
     SECOND_VIDEO,
@@ -405,3 +407,102 @@ async def test_a_maalma_who_asked_the_feminine_is_thanked_as_a_maalma(app: App, 
     replies = await record_typed_lesson(master)
     thanks = app.catalog.t(Lang.FRENCH, "teach.submitted", {"lesson": "Cutting a star", "steps": 2}, form="f")
     assert thanks.startswith("Merci, maâlma !") and thanks in [r.text for r in replies]
+
+
+async def _course_with_a_question(
+    app: App, memory: MemorySender, ask: str | Path
+) -> tuple[MemoryUser, MemoryUser]:
+    """A master's approved lesson; a French apprentice asks them something at its first step (typed, or a
+    voice note), then answers its checkpoint."""
+    master = MemoryUser(app, memory, "master-1")
+    await link(master, app)
+    await record_typed_lesson(master)
+    with app.sessions() as session:
+        lesson_id = session.scalars(select(AuthoredLesson.id)).one()
+    course = app.decisions.decide(lesson_id, approve=True)
+    assert course is not None
+    apprentice = MemoryUser(app, memory, "apprentice-1")
+    await onboard(apprentice)
+    await apprentice.press(f"course:{course.id}")
+    await apprentice.press("ask")
+    [received] = await (apprentice.voice(str(ask)) if isinstance(ask, Path) else apprentice.say(ask))
+    assert received.text == app.catalog.t(Lang.FRENCH, "ask.received")
+    await apprentice.press("next")
+    await apprentice.say("tiles face down")
+    await app.outbox.flush(CHANNEL)
+    return master, apprentice
+
+
+async def test_a_question_reaches_the_master_who_answers_it_from_the_chat(
+    app: App, memory: MemorySender
+) -> None:
+    master, apprentice = await _course_with_a_question(app, memory, "Avec quelle force faut-il frapper ?")
+    with app.sessions() as session:
+        question = session.scalars(select(Question)).one()
+        answer = session.scalars(select(Answer)).one()
+    told = next(m for m in master.inbox if m.meta.get("key") == "questions.new")
+    assert "Avec quelle force faut-il frapper ?" in told.text and "Cutting a star" in told.text
+    assert [c.data for c in told.choices] == [f"questions:reply:{question.id}"]
+    assert told.choices[0].label == said(app, "button.answers_reply")  # in the master's language
+
+    first, then = await master.say("/answers")  # open questions first
+    assert "Avec quelle force" in first.text and first.choices[0].data == f"questions:reply:{question.id}"
+    assert then.choices[0].data == f"answers:reply:{answer.id}"
+    [prompt] = await master.press(f"questions:reply:{question.id}")
+    assert prompt.text == said(app, "answers.reply_prompt", learner=answer_name(app, answer))
+    [sent] = await master.say("Gently: let the hammer do the work.")
+    assert sent.text == said(app, "answers.reply_sent", learner=answer_name(app, answer))
+    await app.outbox.flush(CHANNEL)
+    delivered = apprentice.inbox[-1]
+    assert delivered.text == app.catalog.t(
+        Lang.FRENCH,
+        "questions.master_text",
+        {
+            "master": "Hassan Benali",
+            "lesson": "Cutting a star",
+            "n": 1,
+            "text": "Gently: let the hammer do the work.",
+        },
+    )
+    with app.sessions() as session:
+        question = session.get_one(Question, question.id)
+        assert (
+            question.answered_at is not None and question.answer_text == "Gently: let the hammer do the work."
+        )
+        assert question.answered_by == session.scalars(select(User.id).where(User.role == "master")).one()
+    [again] = await master.press(f"questions:reply:{question.id}")
+    assert again.text == said(app, "questions.answered_already")
+    [only] = await master.say("/answers")  # answered: no longer listed
+    assert only.choices[0].data == f"answers:reply:{answer.id}"
+
+
+async def test_a_question_asked_by_voice_is_heard_by_the_master_who_answers_by_voice_and_forget_erases_it(
+    app: App, memory: MemorySender, tmp_path: Path
+) -> None:
+    asked, reply = voice_note(tmp_path / "question.ogg"), voice_note(tmp_path / "reply.ogg", 2.0)
+    master, apprentice = await _course_with_a_question(app, memory, asked)
+    with app.sessions() as session:
+        question = session.scalars(select(Question)).one()
+        learner = question.user_id
+    assert question.audio_path and Path(question.audio_path).read_bytes() == asked.read_bytes()
+    told = next(m for m in master.inbox if m.meta.get("key") == "questions.new")
+    assert told.voice == question.audio_path and said(app, "questions.voice") in told.text
+    await master.press(f"questions:reply:{question.id}")
+    await master.voice(str(reply))
+    await app.outbox.flush(CHANNEL)
+    delivered = apprentice.inbox[-1]
+    assert delivered.voice and Path(delivered.voice).read_bytes() == reply.read_bytes()
+    assert delivered.text.startswith("🎤 Le maître Hassan Benali")
+    with app.sessions() as session:
+        reply_audio = session.get_one(Question, question.id).answer_audio_path
+    assert reply_audio == delivered.voice
+
+    [export] = (m for m in await apprentice.say("/mydata") if m.media_kind == "document")
+    [kept] = json.loads(Path(export.media or "").read_text())["questions"]
+    assert kept["audio_path"] == question.audio_path and kept["answer_audio_path"] == reply_audio
+    await apprentice.say("/forget")
+    await apprentice.press("forget:yes")
+    with app.sessions() as session:
+        assert session.scalars(select(Question)).first() is None
+        assert session.get(User, learner) is None
+    assert not Path(question.audio_path).exists() and not Path(reply_audio).exists()

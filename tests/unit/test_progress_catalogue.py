@@ -28,6 +28,8 @@ def _used() -> set[str]:
     keys |= {f"dash.reason_{r}" for r in ("uncertain", "repeated_failure")}
     keys |= {f"dash.review_{d}" for d in ("accepted", "overridden")}
     keys |= {f"dash.filter_{f}" for f in ("region", "cooperative", "course", "status")}
+    problems = ("unmeasured", "few_answers", "low_auc", "injection", "unavailable")
+    keys |= {f"dash.grading_problem_{p}" for p in problems}
     pattern = re.compile(rf"""["']((?:{"|".join(FAMILIES)})\.[a-z_]*[a-z])["']""")  # not f"dash.status_{s}"
     for path in [*PROGRESS.rglob("*.py"), *PROGRESS.rglob("*.html")]:
         keys |= set(pattern.findall(path.read_text(encoding="utf-8")))

@@ -182,3 +182,26 @@ async def test_the_certificate_offers_the_name_chosen_at_onboarding_first(
     assert [m.media_kind for m in replies] == ["document", None] and "Nour Elhouda" in replies[1].text
     with app.sessions() as session:
         assert session.scalars(select(Certificate)).one().learner_name == "Nour Elhouda"
+
+
+async def test_only_a_name_given_in_reply_to_the_name_question_is_taken(
+    app: App, learner: MemoryUser
+) -> None:
+    await onboard(learner)
+    await finish_course(learner, app.library.courses["zellige"])
+    asked = app.catalog.t(Lang.FRENCH, "cert.ask_name")
+    assert asked in [m.text for m in learner.inbox[-3:]]
+    answer = await learner.say("Il faut mouiller les carreaux avant de poser le mortier dessus")
+    assert [m.text[0] for m in answer] == ["🏅"]  # the tutor's answer: the course is done
+    summary = await learner.say("/progress")  # a command goes its way, and the question is asked again
+    assert summary[-1].text.startswith("Tes progrès") and asked in [m.text for m in summary]
+    await learner.press("courses")
+    ignored = await learner.say("Zellige")  # the question is no longer the last one asked
+    assert all(m.meta.get("key") != "cert.name_saved" for m in ignored)
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().certificate_name is None
+    await learner.say("/progress")
+    replies = await learner.say("Fatima Zahra")
+    assert [m.media_kind for m in replies] == ["document", None] and "Fatima Zahra" in replies[1].text
+    with app.sessions() as session:
+        assert session.scalars(select(User)).one().certificate_name == "Fatima Zahra"

@@ -21,6 +21,7 @@ from progress.models import (
     ChannelIdentity,
     Enrolment,
     OutboundMessage,
+    Question,
     ReminderClaim,
     ReviewCard,
     Role,
@@ -36,7 +37,7 @@ MONDAY = datetime(2026, 11, 23, 10, 30, tzinfo=CASABLANCA).astimezone(UTC)
 """A Monday morning in Casablanca, in November (UTC+1)."""
 
 
-def sweeper(app: App, **options: int) -> Sweeper:
+def sweeper(app: App, **options: int | timedelta) -> Sweeper:
     return Sweeper(
         app.sessions,
         app.library,
@@ -283,3 +284,32 @@ async def test_the_weekly_digest_reaches_trainers_and_masters_once(app: App, mem
     assert "0 apprentis actifs" in memory.sent["samira"][0].text  # nobody in her cooperative yet
     assert "À rappeler" not in memory.sent["samira"][0].text
     assert memory.sent["master"][0].lang == "ary" and memory.sent["master"][0].meta["kind"] == "digest"
+
+
+async def test_questions_unanswered_past_the_delay_are_flagged_in_trainers_digests(
+    app: App, memory: MemorySender
+) -> None:
+    learner = add_learner(app, "asker", silent_days=1)
+    with app.sessions() as session:
+        add_trainer(session, "admin", "a long password", admin=True, chat=(CHANNEL, "admin"))
+        add_trainer(session, "samira", "a long password", cooperative="FES-ZEL-01", chat=(CHANNEL, "samira"))
+        at = {"user_id": learner, "course_id": "zellige", "lesson_id": "cutting", "step_id": "tools"}
+        for days, answered in ((5, False), (4, False), (1, False), (9, True)):
+            session.add(
+                Question(
+                    **at,
+                    text="?",
+                    created_at=MONDAY - timedelta(days=days),
+                    answered_at=MONDAY if answered else None,
+                )
+            )
+        session.commit()
+    assert sweeper(app, question_overdue=timedelta(days=3)).digests(MONDAY) == 2
+    await app.outbox.flush()
+    admin = [m.text for m in memory.sent["admin"]]
+    assert admin[1] == app.catalog.t(
+        Lang.FRENCH,
+        "digest.questions_overdue",
+        {"count": 2, "days": 3, "url": "https://m.ma/dashboard/questions"},
+    )
+    assert len(memory.sent["samira"]) == 1  # none of her learners asked anything

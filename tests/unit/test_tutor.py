@@ -11,6 +11,7 @@ from lessons.course import Course
 from lessons.languages import Lang
 from lessons.tutor import (
     MAX_ATTEMPTS,
+    AnsweredAgain,
     AnswerGiven,
     AskPressed,
     Begin,
@@ -234,10 +235,20 @@ def test_ask_is_not_offered_at_a_checkpoint_so_pressing_it_shows_the_question_ag
 @pytest.mark.parametrize(("passed", "done"), [(True, [StepDone("one", "s2")]), (False, [])])
 def test_a_new_answer_after_the_lesson_ended_on_a_review_is_graded(passed: bool, done: list[object]) -> None:
     left = TUTOR.advance(AT_CHECKPOINT, Said("??", verdict(True, False, review=True))).position
-    turn = TUTOR.advance(left, Said("alpha beta", verdict(True, passed)))
+    turn = TUTOR.advance(left, AnsweredAgain("s2", "alpha beta", verdict(True, passed)))
     assert turn.position == left
     answer, *rest = turn.effects
     assert isinstance(answer, AnswerGiven) and not answer.review and answer.assessment.passed is passed
     assert rest == done
     key = "feedback.pass" if passed else "feedback.partial"
     assert [r.text.key for r in turn.replies] == [key, "lesson.done"]
+
+
+@pytest.mark.parametrize("position", [Position("demo", "one", 1, done=True), AT_CHECKPOINT])
+def test_answering_again_what_is_no_checkpoint_of_a_finished_lesson_changes_nothing(
+    position: Position,
+) -> None:
+    again = AnsweredAgain("s2" if not position.done else "s1", "alpha beta", verdict(True, True))
+    turn = TUTOR.advance(position, again)
+    assert turn.position == position and turn.effects == ()
+    assert turn.replies == TUTOR.advance(position, Repeat()).replies
