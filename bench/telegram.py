@@ -32,6 +32,7 @@ from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bench.table import median, percentile, table
+from bench.turns import ONBOARDING
 from bot.app import build_app
 from bot.settings import Settings
 from bot.telegram.adapter import CHANNEL
@@ -41,14 +42,6 @@ from lessons.languages import Lang
 from lessons.messages import Incoming
 from tests.fakes.telegram_api import TOKEN
 
-ONBOARDING = (
-    "lang:fr",
-    "consent:adult",
-    "region:fes-meknes",
-    "craft:zellige",
-    "cooperative:skip",
-    "course:zellige",
-)
 ROOT = Path(__file__).resolve().parent.parent
 
 

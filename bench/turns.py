@@ -20,6 +20,8 @@ from lessons.languages import Lang
 ONBOARDING = (
     "lang:fr",
     "consent:adult",
+    "name:skip",
+    "address:skip",
     "region:fes-meknes",
     "craft:zellige",
     "cooperative:skip",

@@ -31,6 +31,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from bench.table import median, percentile, table
+from bench.turns import ONBOARDING
 from bot.app import App, build_app
 from bot.settings import Settings
 from bot.web import create_web_app
@@ -45,15 +46,7 @@ from tests.fakes.graph_api import FakeGraphAPI, ReadyServer
 from tests.integration.journeys import right_answer
 
 VOICE_LEARNER = "212611111111"
-JOURNEY = (
-    "lang:fr",
-    "consent:adult",
-    "region:fes-meknes",
-    "craft:zellige",
-    "cooperative:skip",
-    "course:zellige",
-    *["next", "repeat"] * 20,
-)
+JOURNEY = (*ONBOARDING, *["next", "repeat"] * 20)
 """What each simulated learner taps after saying hello (buttons as WhatsApp reports them)."""
 
 
@@ -239,7 +232,7 @@ async def scenario(args: argparse.Namespace, mode: str | None) -> Outcome:
         async with httpx.AsyncClient(base_url=url, timeout=30) as http:
             index, _ = right_answer(app.library.courses["zellige"], 0, Lang.FRENCH)
             await post(http, fake.phone_number_id, text(VOICE_LEARNER, "Bonjour"))  # also warms the server up
-            for data in (*JOURNEY[:6], *["next"] * index):
+            for data in (*ONBOARDING, *["next"] * index):
                 await post(http, fake.phone_number_id, _interactive(VOICE_LEARNER, data))
                 await webhook.drain()
             if transcriber:
