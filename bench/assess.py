@@ -60,8 +60,9 @@ async def measure(engine: str, answers: int, model: str | None, models_dir: Path
         samples = await timings(lambda: rubric, items, courses)
         return {"load_s": 0.0, "warm_ms": 1000 * median(samples), "p95_ms": 1000 * percentile(samples, 95)}
     from lessons.llamacpp import load_llamacpp
-    from lessons.llm import ScoringLM, find_model, load_lm
+    from lessons.llm import ScoringLM, load_lm
     from lessons.llm_assessor import LLMAssessor
+    from lessons.model_file import find_model
 
     path = find_model(model, models_dir)
     lm: ScoringLM = load_llamacpp(path) if engine == "llama.cpp" else load_lm(path, models_dir=models_dir)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
@@ -18,6 +17,8 @@ def telegram_set_webhook(
     url: Annotated[str, typer.Argument(help="this server's public HTTPS address (or the full webhook URL)")],
 ) -> None:
     """Have Telegram POST updates to URL/telegram/webhook, signed with MAALEM_TELEGRAM_WEBHOOK_SECRET."""
+    import asyncio
+
     from telegram.error import TelegramError
 
     from bot.telegram.run import set_webhook
@@ -33,6 +34,8 @@ def telegram_set_webhook(
 @telegram_cli.command("delete-webhook")
 def telegram_delete_webhook() -> None:
     """Stop webhook delivery; pending updates wait for long polling (`maalem run`)."""
+    import asyncio
+
     from telegram.error import TelegramError
 
     from bot.telegram.run import delete_webhook
@@ -48,6 +51,8 @@ def telegram_delete_webhook() -> None:
 @whatsapp_cli.command("check")
 def whatsapp_check() -> None:
     """Check the WhatsApp settings against the Graph API: our number, its quality, the templates set."""
+    import asyncio
+
     from bot.whatsapp.channel import check
 
     ok, lines = asyncio.run(check(settings()))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import json
 from datetime import date
@@ -77,6 +76,8 @@ def assess_command(
     list_steps: Annotated[bool, typer.Option("--list", help="list the checkpoints' steps")] = False,
 ) -> None:
     """Check one answer; print the verdict as JSON: per key point, pass, confidence, who decided, feedback."""
+    import asyncio
+
     from bot.components import model_options
     from lessons.combined import AssessorKind, build_assessor
     from lessons.content import load_library
@@ -110,6 +111,8 @@ def eval_assess(
     The model alone's figures per language are written to the data folder's calibration records, which decide
     where its vote counts (shown at the end and by `maalem config`).
     """
+    import asyncio
+
     from bot.components import calibration, model_options
     from lessons.calibration import calibrate
     from lessons.combined import CombinedAssessor, build_judge
