@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 if TYPE_CHECKING:  # the app and the settings load only when a command runs (`maalem --help` stays quick)
-    from bot.app import App
+    from bot.app import App, Components
     from bot.settings import Settings
 
 
@@ -32,21 +34,36 @@ def settings() -> Settings:
     return current
 
 
-def admin_app(current: Settings, *, learners: bool = False, **parts: Any) -> App:
-    """The app (with the voice and grading models when it serves `learners`); exit code 2 if it fails."""
-    from bot.app import build_app
-    from bot.components import load_components
+@contextmanager
+def plain_failures() -> Iterator[None]:
+    """A database, content or model that cannot be used: its message and exit code 2."""
     from lessons.content import ContentInvalid
     from progress.db import DatabaseUnavailable
     from speech.types import ModelError
 
     try:
-        if learners:
-            parts = {**load_components(current).as_kwargs(), **parts}
-        return build_app(current, **parts)
+        yield
     except (DatabaseUnavailable, ContentInvalid, ModelError) as exc:
         typer.echo(f"maalem: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+def models(current: Settings) -> Components:
+    """The voice and grading models the settings ask for; exit code 2 if one cannot load."""
+    from bot.app import load_components
+
+    with plain_failures():
+        return load_components(current)
+
+
+def admin_app(current: Settings, *, learners: bool = False, **parts: Any) -> App:
+    """The app (with the voice and grading models when it serves `learners`); exit code 2 if it fails."""
+    from bot.app import build_app
+
+    if learners:
+        parts = {**models(current).as_kwargs(), **parts}
+    with plain_failures():
+        return build_app(current, **parts)
 
 
 def fail(message: object) -> NoReturn:
