@@ -62,8 +62,9 @@ async def measure(
         samples = await timings(lambda: rubric, items, courses)
         return {"load_s": 0.0, "warm_ms": 1000 * median(samples), "p95_ms": 1000 * percentile(samples, 95)}
     from lessons.llamacpp import load_llamacpp
-    from lessons.llm import ScoringLM, find_model, load_lm
+    from lessons.llm import ScoringLM, load_lm
     from lessons.llm_assessor import LLMAssessor
+    from lessons.model_file import find_model
 
     path = find_model(model, models_dir)
     lm: ScoringLM = (

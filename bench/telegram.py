@@ -36,7 +36,7 @@ from bench.turns import ONBOARDING
 from bot.app import build_app
 from bot.settings import Settings
 from bot.telegram.adapter import CHANNEL
-from bot.telegram.channel import build_telegram
+from bot.telegram.channel import Telegram, TelegramChannel
 from bot.telegram.polling import poll
 from lessons.languages import Lang
 from lessons.messages import Incoming
@@ -119,8 +119,9 @@ async def ours(
             telegram_chat_rate=0,
             telegram_send_rate=0,
         )
-        app = build_app(settings)
-        channel = build_telegram(app)
+        telegram = Telegram(settings)
+        app = build_app(settings, channels=[telegram])
+        channel = TelegramChannel(app, telegram)
         await channel.start()
         course = app.library.courses["zellige"]
         lesson = course.lessons[0]

@@ -35,7 +35,6 @@ from bench.turns import ONBOARDING
 from bot.app import App, build_app
 from bot.settings import Settings
 from bot.web import create_web_app
-from bot.whatsapp import CHANNEL
 from bot.whatsapp.channel import WhatsApp
 from lessons.languages import Lang
 from progress.models import DeliveryStatus, InboundMessage, InboundStatus, OutboundMessage, OutboxStatus
@@ -218,8 +217,8 @@ async def scenario(args: argparse.Namespace, mode: str | None) -> Outcome:
         )
         transcriber = BusyTranscriber(args.transcription, mode) if mode else None
         whatsapp = WhatsApp(settings)
-        app = build_app(settings, fetchers={CHANNEL: whatsapp.fetcher}, transcriber=transcriber)
-        webhook = whatsapp.attach(app)
+        app = build_app(settings, channels=[whatsapp], transcriber=transcriber)
+        webhook = whatsapp.webhook(app)
         web = create_web_app(app, [webhook.router()])
         gc.freeze()  # as `maalem run` does
         port = free_port()

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.components import grading_trust
+from bot.components import grading_trust, model_options
 from bot.conversation.certificate_name import CertificateNameFlow
 from bot.conversation.progress_flow import ProgressFlow
 from bot.conversation.service import Service
@@ -19,6 +21,7 @@ from bot.conversation.teach import TeachFlow
 from bot.outbox import Outbox
 from bot.settings import Settings
 from lessons.assessment import Assessor
+from lessons.combined import build_assessor
 from lessons.content import Library, load_library
 from lessons.drafting import drafter_for
 from lessons.i18n import Catalog
@@ -32,7 +35,11 @@ from progress.decisions import LessonDecisions
 from progress.notify import Notifier
 from progress.reference import sync_reference
 from progress.schedule import DEFAULT_FILE
-from speech.types import Speaker, Transcriber
+from speech.audio import AudioLimits
+from speech.routing import load_routed
+from speech.tts import CACHE_FOLDER
+from speech.types import ModelError, Speaker, Transcriber
+from speech.voices import load_speaker
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,6 @@ class App:
     outbox: Outbox
     shelf: Shelf
     decisions: LessonDecisions
-    senders: dict[str, Sender] = field(default_factory=dict)
 
     @property
     def notifier(self) -> Notifier:
@@ -82,6 +88,66 @@ class App:
         self.engine.dispose()
 
 
+@dataclass(frozen=True)
+class Components:
+    """The models `build_app` is handed for voice and grading."""
+
+    assessor: Assessor
+    transcriber: Transcriber | None
+    speaker: Speaker | None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for `build_app`."""
+        return {"assessor": self.assessor, "transcriber": self.transcriber, "speaker": self.speaker}
+
+
+def load_components(settings: Settings) -> Components:
+    """Load what the settings ask for; a voice model that cannot load leaves voice notes kept for later."""
+    limits = AudioLimits(max_bytes=settings.max_audio_bytes, max_seconds=settings.max_audio_seconds)
+    try:
+        transcriber = load_routed(
+            settings.transcriber,
+            settings.whisper_model,
+            settings.whisper_models,
+            settings.models_dir,
+            workers=settings.transcription_workers,
+            limits=limits,
+        )
+    except ModelError as error:
+        log.warning("voice notes will be kept but not understood: %s", error)
+        transcriber = None
+    if transcriber is not None and transcriber.warning:
+        log.warning("%s", transcriber.warning)
+    speaker = load_speaker(
+        settings.speaker,
+        settings.data_dir / CACHE_FOLDER,
+        piper_voice=settings.piper_voice,
+        piper_voices=settings.piper_voices,
+        models_dir=settings.models_dir,
+    )
+    assessor = build_assessor(settings.assessor, model_options(settings))
+    return Components(assessor, transcriber, speaker)
+
+
+class ChannelEdges(Protocol):
+    """A chat channel's edges, made before the app: its fetcher now, its sender once the database is open."""
+
+    @property
+    def name(self) -> str:
+        """The channel's name in messages and the outbox."""
+
+    @property
+    def fetcher(self) -> MediaFetcher:
+        """Downloads what its users send."""
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop | None:
+        """The event loop its sender runs on, when not its callers' (the outbox sends there)."""
+
+    def connect(self, sessions: sessionmaker[Session], catalog: Catalog) -> Sender:
+        """The channel's sender, on the app's database and catalogue."""
+
+
 def prepare_data_dir(path: Path) -> None:
     """Create the data folder, private to this user, or explain plainly why it cannot be written."""
     try:
@@ -105,8 +171,9 @@ def build_app(
     speaker: Speaker | None = None,
     senders: Mapping[str, Sender] | None = None,
     fetchers: Mapping[str, MediaFetcher] | None = None,
+    channels: Sequence[ChannelEdges] = (),
 ) -> App:
-    """Open (and migrate) the database, load content, and assemble the service."""
+    """Open (and migrate) the database, load content, and assemble the service with each channel's edges."""
     prepare_data_dir(settings.data_dir)
     url = settings.resolved_database_url()
     try:
@@ -121,6 +188,8 @@ def build_app(
     with sessions() as session:
         sync_reference(session, library)
     catalog = Catalog()
+    senders = {**(senders or {}), **{edges.name: edges.connect(sessions, catalog) for edges in channels}}
+    fetchers = {**(fetchers or {}), **{edges.name: edges.fetcher for edges in channels}}
     service = Service(
         sessions=sessions,
         library=library,
@@ -138,9 +207,8 @@ def build_app(
     service.flows.append(TeachFlow(shelf, drafter_for(service.assessor)))
     service.flows.append(ProgressFlow())
     service.flows.append(CertificateNameFlow())
-    outbox = Outbox(sessions, senders or {}, speaker)
+    loops = {edges.name: loop for edges in channels if (loop := edges.loop) is not None}
+    outbox = Outbox(sessions, senders, speaker, loops)
     outbox.recover()
     decisions = LessonDecisions(sessions, shelf, library, service.notifier)
-    return App(
-        settings, engine, sessions, library, catalog, service, outbox, shelf, decisions, dict(senders or {})
-    )
+    return App(settings, engine, sessions, library, catalog, service, outbox, shelf, decisions)

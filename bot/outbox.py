@@ -56,21 +56,19 @@ class Outbox:
     """
 
     def __init__(
-        self, sessions: sessionmaker[Session], senders: Mapping[str, Sender], speaker: Speaker | None = None
+        self,
+        sessions: sessionmaker[Session],
+        senders: Mapping[str, Sender],
+        speaker: Speaker | None = None,
+        loops: Mapping[str, asyncio.AbstractEventLoop] | None = None,
     ) -> None:
         self.sessions = sessions
         self.senders = dict(senders)
         self.speaker = speaker
-        self.loops: dict[str, asyncio.AbstractEventLoop] = {}
+        self.loops = dict(loops or {})
         """Channels that send on another event loop than their callers'."""
         self._locks: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = {}
         self._waiting: dict[str, asyncio.Task[int]] = {}
-
-    def add(self, channel: str, sender: Sender, *, loop: asyncio.AbstractEventLoop | None = None) -> None:
-        """Send `channel`'s replies with `sender` (on `loop`, when it is not the callers')."""
-        self.senders[channel] = sender
-        if loop is not None:
-            self.loops[channel] = loop
 
     async def flush(self, channel: str | None = None) -> int:
         """Send what is pending (on one channel, or all), after the flush in progress; how many were sent."""

@@ -123,7 +123,7 @@ def model_identity(kind: Literal["llm", "remote"], options: ModelOptions) -> str
     """The name calibration records are kept under: the file's name and size, or the server and model."""
     if kind == "remote":
         return f"remote:{options.api_url}:{options.api_model}"
-    from lessons.llm import find_model
+    from lessons.model_file import find_model
 
     path = find_model(options.llm_model, options.models_dir)
     return f"{path.name}:{path.stat().st_size}" if path.is_file() else path.name

@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from lessons.llm import _SLOT, ChatTokens, Prefix, ScoringLM, find_model, load_lm
+from lessons.llm import _SLOT, ChatTokens, Prefix, ScoringLM, load_lm
+from lessons.model_file import find_model
 
 log = logging.getLogger(__name__)
 

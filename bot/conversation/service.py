@@ -49,7 +49,7 @@ class Service:
     ) -> None:
         self.assessor = assessor
         self.fetchers = dict(fetchers or {})
-        """By channel; a channel adds its own when it is built."""
+        """By channel, as `build_app` hands them in."""
         self.notifier = Notifier(
             catalog, default_language, certificates=data_dir / "certificates", base_url=base_url
         )

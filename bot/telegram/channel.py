@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
 from telegram import BotCommand, CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
@@ -20,7 +21,9 @@ from bot.telegram.adapter import CHANNEL, to_incoming
 from bot.telegram.fetcher import TelegramFetcher
 from bot.telegram.rate import ChatRateLimiter
 from bot.telegram.sender import TelegramSender
+from bot.telegram.store import Store
 from bot.web import Background
+from lessons.i18n import Catalog
 from lessons.languages import Lang
 from lessons.messages import Incoming
 
@@ -93,18 +96,41 @@ class Delivery:
                 log.exception("sending queued Telegram messages failed; the next sweep tries again")
 
 
+class Telegram:
+    """The channel's edges for `build_app`: Bot API client and fetcher now, store and sender on `connect`."""
+
+    name = CHANNEL
+    loop = None
+    """Its sender runs on its callers' loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.application = build_application(settings)
+        self.fetcher = TelegramFetcher(self.application.bot, settings.telegram_max_download_bytes)
+        self.content_dir = settings.content_dir
+        self.store: Store | None = None
+        self.sender: TelegramSender | None = None
+
+    def connect(self, sessions: sessionmaker[Session], catalog: Catalog) -> TelegramSender:
+        """The sender on the app's database (called by `build_app`)."""
+        self.store = Store(sessions)
+        self.sender = TelegramSender(self.application.bot, self.store, self.content_dir)
+        return self.sender
+
+
 class TelegramChannel:
     """Updates in (each committed before anything else happens), replies out through the outbox."""
 
-    def __init__(self, app: App, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    def __init__(self, app: App, telegram: Telegram) -> None:
+        if telegram.store is None or telegram.sender is None:
+            raise ValueError("build the app with the Telegram channel first (build_app(channels=[telegram]))")
         self.app = app
-        self.application = application
-        self.bot = application.bot
+        self.application = telegram.application
+        self.bot = telegram.application.bot
         self.key = self.bot.token.encode()
         """Keys the digests in delivery ids, so the message log holds no Telegram user id."""
         self.background = Background()
-        self.sender = TelegramSender(self.bot, app.sessions, app.settings.content_dir)
-        self.fetcher = TelegramFetcher(self.bot, app.settings.telegram_max_download_bytes)
+        self.store = telegram.store
+        self.sender = telegram.sender
         self.delivery = Delivery(app.outbox, self.sender, self.background)
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -191,12 +217,3 @@ class TelegramChannel:
                 await self.bot.set_my_commands(commands, language_code=code)
         except TelegramError as exc:
             log.warning("publishing the command menus failed: %s", type(exc).__name__)
-
-
-def build_telegram(app: App) -> TelegramChannel:
-    """The Telegram channel on `app.settings`; its sender and fetcher join the app's outbox and service."""
-    channel = TelegramChannel(app, build_application(app.settings))
-    app.senders[CHANNEL] = channel.sender
-    app.outbox.add(CHANNEL, channel.sender)
-    app.service.fetchers[CHANNEL] = channel.fetcher
-    return channel

@@ -8,15 +8,14 @@ import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.warnings import PTBUserWarning
 
-from bot.telegram.adapter import ALLOWED_UPDATES, BUTTON_PREFIX, CHANNEL, update_id_of
+from bot.telegram.adapter import ALLOWED_UPDATES, update_id_of
 from bot.telegram.channel import TelegramChannel
-from progress.models import InboundMessage, utcnow
+from bot.telegram.store import Store
+from progress.models import utcnow
 
 log = logging.getLogger(__name__)
 TRUSTED_FOR = timedelta(hours=24)
@@ -26,24 +25,14 @@ PAUSE_FIRST, PAUSE_MAX = 1.0, 60.0
 """Seconds before asking again after a failure, doubling up to the maximum."""
 
 
-def next_offset(sessions: sessionmaker[Session]) -> int | None:
+def next_offset(store: Store) -> int | None:
     """Where polling resumes: one past the latest committed update, or None (all pending) when none is recent.
 
     The latest by arrival, not the highest id, because ids may restart lower. A button's delivery id names its
     keyboard rather than the update, so the newest message is used; an offset too low only brings back updates
     that are recognised as already received.
     """
-    with sessions() as session:
-        newest = session.scalar(
-            select(InboundMessage.platform_id)
-            .where(
-                InboundMessage.channel == CHANNEL,
-                InboundMessage.received_at >= utcnow() - TRUSTED_FOR,
-                InboundMessage.platform_id.not_like(f"{BUTTON_PREFIX}%"),
-            )
-            .order_by(InboundMessage.id.desc())
-            .limit(1)
-        )
+    newest = store.newest_message(since=utcnow() - TRUSTED_FOR)
     update_id = update_id_of(newest) if newest else None
     return None if update_id is None else update_id + 1
 
@@ -52,7 +41,7 @@ async def poll(channel: TelegramChannel, *, wait: int = 30, limit: int = 100) ->
     """Receive updates until cancelled (polls wait `wait` s); a batch is confirmed once all of it is saved."""
     bot = channel.bot
     await bot.delete_webhook()  # Telegram refuses getUpdates while a webhook is set
-    offset = next_offset(channel.app.sessions)
+    offset = next_offset(channel.store)
     pause = PAUSE_FIRST
     while True:
         try:

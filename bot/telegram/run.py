@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from bot.app import App
 from bot.settings import Settings
 from bot.telegram.adapter import ALLOWED_UPDATES
-from bot.telegram.channel import TelegramChannel, build_application, build_telegram
+from bot.telegram.channel import Telegram, TelegramChannel, build_application
 from bot.telegram.polling import poll
 from bot.telegram.webhook import WEBHOOK_PATH, webhook_router
 from bot.web import Startup, create_web_app
@@ -52,9 +52,9 @@ def web_parts(channel: TelegramChannel) -> WebParts:
     return WebParts(routers, [start], [stop])
 
 
-async def run_telegram(app: App) -> None:
-    """Telegram alone until interrupted: our getUpdates loop, or the web app with the webhook."""
-    channel = build_telegram(app)
+async def run_telegram(app: App, telegram: Telegram) -> None:
+    """Telegram alone until interrupted (an app built with it): our getUpdates loop, or the webhook."""
+    channel = TelegramChannel(app, telegram)
     settings = app.settings
     if settings.telegram_mode == "webhook":
         parts = web_parts(channel)

@@ -7,16 +7,12 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.telegram.adapter import CHANNEL
+from bot.telegram.store import Store
 from bot.telegram.text import CAPTION_LIMIT, cut, split_text
 from lessons.messages import Choice, MediaKind, Outgoing, Undeliverable
-from progress.models import MediaUpload
 
 log = logging.getLogger(__name__)
 UPLOAD_LIMIT = 50 * 1024 * 1024
@@ -44,9 +40,9 @@ def keyboard(choices: Sequence[Choice]) -> Markup:
 class TelegramSender:
     """Sends one `Outgoing` as a few Bot API calls; the keyboard rides on the last of them."""
 
-    def __init__(self, bot: Bot, sessions: sessionmaker[Session], reusable: Path) -> None:
+    def __init__(self, bot: Bot, store: Store, reusable: Path) -> None:
         self.bot = bot
-        self.sessions = sessions
+        self.store = store
         self.reusable = reusable.resolve()
         """Files under this folder (the course packs) are uploaded once, then sent by Telegram's file id."""
         self.failures = 0
@@ -128,12 +124,7 @@ class TelegramSender:
 
     def _cached(self, key: str) -> str | None:
         if key not in self._file_ids:
-            with self.sessions() as session:
-                file_id = session.scalar(
-                    select(MediaUpload.platform_file_id).where(
-                        MediaUpload.channel == CHANNEL, MediaUpload.media_key == key
-                    )
-                )
+            file_id = self.store.file_id(key)
             if file_id is None:
                 return None
             self._file_ids[key] = file_id
@@ -141,20 +132,11 @@ class TelegramSender:
 
     def _remember(self, key: str, file_id: str) -> None:
         self._file_ids[key] = file_id
-        with self.sessions() as session:
-            session.add(MediaUpload(channel=CHANNEL, media_key=key, platform_file_id=file_id))
-            try:
-                session.commit()
-            except IntegrityError:  # sent twice at once: the first id is as good
-                session.rollback()
+        self.store.remember_file(key, file_id)
 
     def _forget(self, key: str) -> None:
         self._file_ids.pop(key, None)
-        with self.sessions() as session:
-            session.execute(
-                delete(MediaUpload).where(MediaUpload.channel == CHANNEL, MediaUpload.media_key == key)
-            )
-            session.commit()
+        self.store.forget_file(key)
 
 
 def _file_id(message: Message) -> str | None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import App
 from bot.settings import Settings
@@ -16,6 +18,7 @@ from bot.whatsapp.sender import TEMPLATE_KINDS, WhatsAppSender
 from bot.whatsapp.store import Store
 from bot.whatsapp.webhook import Webhook
 from bot.whatsapp.worker import Worker
+from lessons.i18n import Catalog
 
 REQUIRED = ("whatsapp_token", "whatsapp_phone_number_id", "whatsapp_app_secret", "whatsapp_verify_token")
 
@@ -42,11 +45,12 @@ def _secrets(settings: Settings) -> _Secrets:
 
 
 class WhatsApp:
-    """The channel's parts: Graph client and media fetcher first, sender and webhook once the app exists.
+    """The channel's edges for `build_app`: Graph client and fetcher now, store and sender on `connect`.
 
-    The fetcher goes to `build_app`; `attach(app)` then adds the sender (it needs the app's database) to the
-    outbox and returns the webhook to mount.
+    Once the app is built with it, `webhook(app)` is the webhook to mount.
     """
+
+    name = CHANNEL
 
     def __init__(self, settings: Settings, *, backoff: float = 1.0) -> None:
         self.settings = settings
@@ -61,17 +65,26 @@ class WhatsApp:
             worker=self.worker,
         )
         self.fetcher = WhatsAppFetcher(self.client, settings.max_audio_bytes)
+        self.store: Store | None = None
 
-    def attach(self, app: App) -> Webhook:
-        """Register the sender with the app's outbox; the webhook that feeds the app's service."""
-        store = Store(app.sessions)
-        sender = WhatsAppSender(self.client, store, app.catalog, self.settings.whatsapp_templates)
-        app.senders[CHANNEL] = sender
-        app.outbox.add(CHANNEL, sender, loop=self.worker.loop)
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The worker's event loop: the outbox sends WhatsApp's replies there, whoever asks."""
+        return self.worker.loop
+
+    def connect(self, sessions: sessionmaker[Session], catalog: Catalog) -> WhatsAppSender:
+        """The sender on the app's database and catalogue (called by `build_app`)."""
+        self.store = Store(sessions)
+        return WhatsAppSender(self.client, self.store, catalog, self.settings.whatsapp_templates)
+
+    def webhook(self, app: App) -> Webhook:
+        """The webhook that feeds the app's service (an app built with this channel)."""
+        if self.store is None:
+            raise ValueError("build the app with the WhatsApp channel first (build_app(channels=[whatsapp]))")
         return Webhook(
             app,
             self.client,
-            store,
+            self.store,
             app_secret=self.secrets.app_secret,
             verify_token=self.secrets.verify_token,
             phone_number_id=self.secrets.phone_number_id,

@@ -15,7 +15,7 @@ import httpx
 
 from bot.app import build_app
 from bot.settings import Settings
-from bot.telegram.channel import build_telegram
+from bot.telegram.channel import Telegram, TelegramChannel
 from bot.telegram.polling import poll
 from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH, webhook_router
 from bot.web import create_web_app
@@ -25,8 +25,10 @@ KILLED = 137
 
 async def main(mode: str, update: str | None) -> None:
     """Receive one update the way `mode` does, and die before it is processed."""
-    app = build_app(Settings(_env_file=None))  # type: ignore[call-arg]
-    channel = build_telegram(app)
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    telegram = Telegram(settings)
+    app = build_app(settings, channels=[telegram])
+    channel = TelegramChannel(app, telegram)
     answered = asyncio.Event()
 
     async def die(inbound_id: int, message: object) -> list[object]:

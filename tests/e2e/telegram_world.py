@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from bot.app import App, build_app
 from bot.settings import Settings
-from bot.telegram.channel import TelegramChannel, build_telegram
+from bot.telegram.channel import Telegram, TelegramChannel
 from bot.telegram.run import web_parts
 from bot.telegram.webhook import SECRET_HEADER, WEBHOOK_PATH
 from bot.web import create_web_app
@@ -130,8 +130,10 @@ async def telegram_world(
     fake = fake or FakeTelegram()
     if not given:
         await fake.start()
-    app = build_app(telegram_settings(settings, fake, telegram_mode=mode, **extra), transcriber=transcriber)
-    channel = build_telegram(app)
+    configured = telegram_settings(settings, fake, telegram_mode=mode, **extra)
+    telegram = Telegram(configured)
+    app = build_app(configured, channels=[telegram], transcriber=transcriber)
+    channel = TelegramChannel(app, telegram)
     parts = web_parts(channel)  # as `maalem run` runs it beside other channels
     web = create_web_app(app, parts.routers)
     for start in parts.on_startup:

@@ -9,15 +9,20 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
+from bot.app import build_app
 from bot.conversation.router import COMMANDS
 from bot.settings import Settings
+from bot.telegram.adapter import CHANNEL
+from bot.telegram.channel import Telegram
 from bot.telegram.polling import next_offset
 from lessons.i18n import RLM
 from lessons.languages import Lang
+from lessons.messages import Incoming
 from progress.models import Answer, InboundMessage, MediaUpload, StepProgress, User, utcnow
 from speech.audio import encode_audio
 from speech.tts import EspeakSpeaker
-from tests.e2e.telegram_world import World, telegram_world
+from tests.e2e.telegram_world import World, telegram_settings, telegram_world
+from tests.fakes.telegram_api import FakeTelegram
 from tests.integration.journeys import onboard, right_answer
 
 PLAIN_TEXT_METHODS = {"sendMessage", "sendVideo", "sendPhoto", "sendDocument", "sendVoice"}
@@ -209,11 +214,11 @@ async def test_polling_resumes_after_the_last_saved_message(world: World) -> Non
     first = amina.chat.message(text="Bonjour")
     await amina.send(first)
     await amina.press("lang:fr")  # a tap's delivery id names its keyboard, not the update
-    assert next_offset(world.app.sessions) == first["update_id"] + 1
+    assert next_offset(world.channel.store) == first["update_id"] + 1
     with world.app.sessions() as session:  # two days later nothing saved says what is still pending
         session.execute(update(InboundMessage).values(received_at=utcnow() - timedelta(days=2)))
         session.commit()
-    assert next_offset(world.app.sessions) is None
+    assert next_offset(world.channel.store) is None
 
 
 async def test_messages_queued_elsewhere_go_out_without_a_message_in(
@@ -229,3 +234,23 @@ async def test_messages_queued_elsewhere_go_out_without_a_message_in(
             session.commit()
         *_, notice = await world.fake.sent_to(amina.chat.chat_id, before + 1)
         assert notice.text == world.app.catalog.t(Lang.FRENCH, "spoken.on")
+
+
+async def test_an_app_built_with_telegram_sends_its_replies_there_before_the_channel_runs(
+    settings: Settings,
+) -> None:
+    """The channel's sender is handed to the app at construction: nothing attaches it later."""
+    fake = FakeTelegram()
+    await fake.start()
+    configured = telegram_settings(settings, fake)
+    telegram = Telegram(configured)
+    app = build_app(configured, channels=[telegram])
+    await telegram.application.initialize()
+    try:
+        await app.service.handle(Incoming(CHANNEL, "1001", "m-1", "text", "Bonjour"))
+        assert await app.outbox.flush() == 1
+        assert "lang:fr" in fake.sent[1001][0].buttons
+    finally:
+        await telegram.application.shutdown()
+        app.close()
+        await fake.close()

@@ -18,7 +18,6 @@ from pydantic import SecretStr
 from bot.app import App, build_app
 from bot.settings import Settings
 from bot.web import create_web_app
-from bot.whatsapp import CHANNEL
 from bot.whatsapp.channel import WhatsApp
 from bot.whatsapp.webhook import PATH, Webhook
 from tests.fakes.graph_api import FakeGraphAPI
@@ -181,8 +180,8 @@ async def running(
         }
     )
     whatsapp = WhatsApp(settings, backoff=0.05)
-    app = build_app(settings, fetchers={CHANNEL: whatsapp.fetcher}, **build)
-    webhook = whatsapp.attach(app)
+    app = build_app(settings, channels=[whatsapp], **build)
+    webhook = whatsapp.webhook(app)
     web = create_web_app(app, [webhook.router()])
     try:
         async with httpx.AsyncClient(

@@ -16,7 +16,6 @@ import httpx
 from bot.app import build_app
 from bot.settings import Settings
 from bot.web import create_web_app
-from bot.whatsapp import CHANNEL
 from bot.whatsapp.channel import WhatsApp
 from bot.whatsapp.webhook import PATH
 from tests.e2e.whatsapp import sign
@@ -28,8 +27,8 @@ async def main(body: str) -> None:
     """Receive one delivery on the webhook, and die before it is processed."""
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     whatsapp = WhatsApp(settings)
-    app = build_app(settings, fetchers={CHANNEL: whatsapp.fetcher})
-    webhook = whatsapp.attach(app)
+    app = build_app(settings, channels=[whatsapp])
+    webhook = whatsapp.webhook(app)
     answered = threading.Event()
 
     async def die(inbound_id: int, message: object) -> list[object]:

@@ -26,7 +26,7 @@ from bot.settings import Settings
 from lessons.combined import model_identity
 from lessons.i18n import Catalog, without_bidi_marks
 from lessons.languages import Lang
-from lessons.llm import BUNDLED_FILE
+from lessons.model_file import BUNDLED_FILE
 from speech.audio import encode_audio
 from speech.testing import hub_mirror
 from speech.tts import EspeakSpeaker

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import App, build_app
-from bot.components import load_components
+from bot.app import App, build_app, load_components
 from bot.conversation.turn import Turn
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings

@@ -13,8 +13,9 @@ from lessons.evaluation import evaluate, find_checkpoint, load_labelled, render_
 from lessons.guard import check_feedback
 from lessons.languages import Lang
 from lessons.llamacpp import LlamaCppLM, load_scoring_lm
-from lessons.llm import BUNDLED_FILE, LocalLM, ScoringLM, load_lm
+from lessons.llm import LocalLM, ScoringLM, load_lm
 from lessons.llm_assessor import LLMAssessor
+from lessons.model_file import BUNDLED_FILE
 from lessons.rubric import RubricMatcher
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]

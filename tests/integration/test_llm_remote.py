@@ -23,7 +23,7 @@ from starlette.routing import Route
 from lessons.combined import CombinedAssessor
 from lessons.course import Checkpoint, KeyPoint, PassRule
 from lessons.languages import Lang
-from lessons.llm import bundled_model
+from lessons.model_file import bundled_model
 from lessons.remote import RemoteAssessor
 from lessons.rubric import RubricMatcher
 from tests.fakes.graph_api import ReadyServer

@@ -10,8 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import App, build_app
-from bot.components import load_components
+from bot.app import App, build_app, load_components
 from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from bot.terminal import LocalFileFetcher
