@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lessons.llamacpp import load_scoring_lm
-from lessons.llm import BUNDLED_FILE, bundled_model, find_model
+from lessons.model_file import BUNDLED_FILE, bundled_model, find_model
 from speech.fetch import DOWNLOADS, pull
 from speech.models import (
     BASE_SHA256,
