@@ -27,7 +27,6 @@ from lessons.drafting import Drafter
 from lessons.languages import REQUIRED, Lang
 from lessons.packs import Shelf, media_suffix
 from lessons.teach import TaughtStep, TeachState
-from progress.learners import Scope, find_learner
 from progress.models import (
     Answer,
     AuthoredCourse,
@@ -40,6 +39,7 @@ from progress.models import (
     User,
     utcnow,
 )
+from progress.scope import Scope, find_learner
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 """No 0/O or 1/I: a code is read aloud and typed on a phone."""
