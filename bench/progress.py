@@ -34,9 +34,9 @@ from bot.settings import Settings
 from bot.web import create_web_app
 from progress.accounts import add_trainer
 from progress.dashboard import dashboard_router
-from progress.learners import roll_up_activity
 from progress.models import Answer, ChannelIdentity, Enrolment, StepProgress, User
 from progress.reminders import Sweeper
+from progress.rollups import roll_up_activity
 from progress.rules import zone
 from progress.schedule import DEFAULT_FILE, load_calendar
 from tests.postgres import postgres_server

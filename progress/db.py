@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Table, TextClause, bindparam, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -99,6 +100,11 @@ def begin(sessions: sessionmaker[Session]) -> AbstractContextManager[Connection]
     turn, where the session's own work would cost more than the statement); committed on leaving."""
     engine: Engine = sessions.kw["bind"]
     return engine.begin()
+
+
+def dialect_insert(session: Session) -> Any:
+    """INSERT with ON CONFLICT for the session's database (SQLite or PostgreSQL)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def insert_new(table: Table, columns: Sequence[str], key: Sequence[str], returning: str = "") -> TextClause:

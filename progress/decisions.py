@@ -8,9 +8,10 @@ from lessons.content import Library
 from lessons.course import Course
 from lessons.languages import pick
 from lessons.packs import Shelf
-from progress.authoring import get_lesson, localized, master_user, publish, reject
+from progress.authoring import get_lesson, localized
 from progress.models import User
 from progress.notify import Notifier, language_of
+from progress.publishing import master_user, publish, reject
 
 
 class LessonDecisions:

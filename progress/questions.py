@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from lessons.content import Library
 from lessons.languages import pick
 from lessons.messages import Choice
-from progress.authoring import may_hear, steps_by
-from progress.learners import Scope
+from progress.hearing import may_hear, steps_by
 from progress.models import Question, Role, User, utcnow
 from progress.notify import Notifier, language_of
+from progress.scope import Scope
 
 
 def _masters_of(session: Session, library: Library, question: Question) -> list[User]:

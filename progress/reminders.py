@@ -40,7 +40,7 @@ from lessons.content import Library
 from lessons.i18n import Catalog
 from lessons.languages import Lang, pick
 from lessons.messages import Choice
-from progress.learners import Scope, at_risk_names, dialect_insert, roll_up_activity, week_summary
+from progress.db import dialect_insert
 from progress.models import (
     Answer,
     Enrolment,
@@ -53,8 +53,11 @@ from progress.models import (
 )
 from progress.notify import Notifier, language_of
 from progress.questions import waiting
+from progress.reports import at_risk_names, week_summary
+from progress.rollups import roll_up_activity
 from progress.rules import after_review, review_interval, zone
 from progress.schedule import Calendar
+from progress.scope import Scope
 
 log = logging.getLogger(__name__)
 GRACE = timedelta(days=2)

@@ -9,8 +9,8 @@ from bot.conversation.turn import Turn
 from lessons.languages import pick
 from progress.certificate_pdf import verify_url
 from progress.certificates import deliver_earned
-from progress.learners import learner_record
 from progress.models import utcnow
+from progress.record import learner_record
 from progress.reminders import recall
 
 

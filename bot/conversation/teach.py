@@ -36,23 +36,13 @@ from lessons.teach import (
     Typed,
 )
 from lessons.tutor import Button, Msg, Reply
-from progress.authoring import (
-    AUTHORS,
-    INVITE_CODE,
-    ensure_profile,
-    find_invite,
-    latest_answers,
-    localized,
-    may_hear,
-    own_courses,
-    redeem_invite,
-    submit_lesson,
-    teach_session,
-)
+from progress.authoring import AUTHORS, INVITE_CODE, ensure_profile, find_invite, localized, redeem_invite
 from progress.grading import grade_answer
+from progress.hearing import latest_answers, may_hear
 from progress.models import Answer, Question, TeachSession, User, utcnow
 from progress.notify import language_of
 from progress.questions import open_for, record_answer
+from progress.recording import own_courses, submit_lesson, teach_session
 
 log = logging.getLogger(__name__)
 

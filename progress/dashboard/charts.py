@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from progress.learners import Day, Funnel
+from progress.reports import Day, Funnel
 
 BAR, LINE, STOP, GRID, TEXT = "#1f6f8b", "#e07a1f", "#c0392b", "#d8dee4", "#444"
 

@@ -32,22 +32,14 @@ from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_cha
 from progress.dashboard.deps import MAX_ID, DashboardDeps
 from progress.dashboard.export import csv_lines
 from progress.grading import grade_answer
-from progress.learners import (
-    Filters,
-    Scope,
-    activity,
-    find_learner,
-    funnels,
-    iter_learners,
-    learner_record,
-    learners_page,
-    overview,
-    timeline,
-)
 from progress.models import Answer, Certificate, ReviewItem, ReviewStatus, Role, User, utcnow
 from progress.questions import waiting
+from progress.record import learner_record
+from progress.reports import activity, funnels, iter_learners, learners_page, overview
 from progress.rules import Status, learner_status, zone
+from progress.scope import Filters, Scope, find_learner
 from progress.secret_key import secret_key
+from progress.timeline import timeline
 from speech.audio import media_type
 
 HERE = Path(__file__).resolve().parent

@@ -16,7 +16,6 @@ from bot.memory import CHANNEL, MemorySender, MemoryUser
 from bot.settings import Settings
 from lessons.i18n import RLM
 from lessons.languages import Lang
-from progress.learners import Scope, overview
 from progress.models import (
     Answer,
     ChannelIdentity,
@@ -29,6 +28,8 @@ from progress.models import (
     User,
     utcnow,
 )
+from progress.reports import overview
+from progress.scope import Scope
 from speech.testing import relabelled_piper_voice
 from speech.tts import EspeakSpeaker, VoicePerLanguage
 from tests.integration.journeys import onboard, right_answer, to_checkpoint

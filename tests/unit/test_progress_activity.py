@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, insert, select
 
 from bot.app import App
-from progress.learners import Scope, activity, funnels, overview, roll_up_activity
 from progress.models import ActivityDay, Answer, Enrolment, StepProgress, User
+from progress.reports import activity, funnels, overview
+from progress.rollups import roll_up_activity
+from progress.scope import Scope
 
 CASABLANCA = ZoneInfo("Africa/Casablanca")
 NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
