@@ -1,6 +1,6 @@
 """Run every benchmark (or those named), each in its own process, and print a summary table.
 
-Run: `.venv/bin/python -m bench [--quick] [assess progress speech telegram turns whatsapp]`
+Run: `.venv/bin/python -m bench [--quick] [assess progress speech telegram turns voice whatsapp]`
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ MODULES: dict[str, list[str]] = {
     "speech": [],
     "telegram": ["--learners", "10", "--rounds", "2"],
     "turns": ["--learners", "10"],
+    "voice": ["--repeats", "1"],
     "whatsapp": ["--seconds", "5"],
 }
 
