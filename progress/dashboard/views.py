@@ -7,7 +7,7 @@ the URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from progress.certificates import find_certificate
 from progress.dashboard.auth import Sessions, WebSession
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import MAX_ID, DashboardDeps
+from progress.dashboard.errors import error_message, error_pages
 from progress.dashboard.export import csv_lines
 from progress.grading import grade_answer
 from progress.learners import (
@@ -207,6 +208,14 @@ class Dashboard:
         self.sessions.save(response, session, request)
         return response
 
+    def error_page(self, request: Request, status: int, headers: Mapping[str, str] | None) -> HTMLResponse:
+        """An error as a page in the visitor's language, with a way back."""
+        session = self.sessions.load(request)
+        message = error_message(status)
+        return self.render(
+            request, session, "error.html", status=status, headers=dict(headers or {}), message=message
+        )
+
     def when(self, moment: datetime | None) -> str:
         """A moment in the server's local time."""
         return f"{moment.astimezone(self.tz):%d/%m/%Y %H:%M}" if moment else "—"
@@ -251,7 +260,7 @@ class Dashboard:
 
     def router(self) -> APIRouter:
         """The dashboard's routes, and the public certificate check."""
-        router = APIRouter()
+        router = APIRouter(route_class=error_pages(self.error_page))
         router.add_api_route(f"{PREFIX}/static/style.css", self.style, methods=["GET"])
         router.add_api_route(f"{PREFIX}/login", self.login_page, methods=["GET"])
         router.add_api_route(f"{PREFIX}/login", self.login, methods=["POST"])
