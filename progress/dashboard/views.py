@@ -78,6 +78,8 @@ CSV_COLUMNS = (
     "filter_status",
 )
 """The export's columns, by their catalogue keys (after `dash.`): headers in the trainer's language."""
+NameQuery = Annotated[str, Query(max_length=100)]
+"""A search by part of a learner's name."""
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,9 @@ class Dashboard:
             raise HTTPException(303, headers={"Location": f"{PREFIX}/login"})
         return Viewer(session, user, Scope.of(user, self.deps.library))
 
-    def filters(self, viewer: Viewer, region: str, cooperative: str, course: str, status: str) -> Filters:
+    def filters(
+        self, viewer: Viewer, region: str, cooperative: str, course: str, status: str, *, name: str = ""
+    ) -> Filters:
         """Filters from the query string; one outside the trainer's scope is not found."""
         library = self.deps.library
         if not viewer.scope.allows(region=region or None, cooperative=cooperative or None, library=library):
@@ -240,7 +244,11 @@ class Dashboard:
         if (course and course not in library.courses) or (status and status not in set(Status)):
             raise HTTPException(404)
         return Filters(
-            region or None, cooperative or None, course or None, Status(status) if status else None
+            region or None,
+            cooperative or None,
+            course or None,
+            Status(status) if status else None,
+            name.strip() or None,
         )
 
     def options(self, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
@@ -403,15 +411,22 @@ class Dashboard:
         cooperative: str = "",
         course: str = "",
         status: str = "",
+        name: NameQuery = "",
         before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ) -> HTMLResponse:
         """The learners list, filtered, newest first, one keyset page at a time."""
         now = utcnow()
         with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
-            filters = self.filters(viewer, region, cooperative, course, status)
+            filters = self.filters(viewer, region, cooperative, course, status, name=name)
             rows, next_before = learners_page(db, viewer.scope, filters, now, before=before)
-        query = {"region": region, "cooperative": cooperative, "course": course, "status": status}
+        query = {
+            "name": name,
+            "region": region,
+            "cooperative": cooperative,
+            "course": course,
+            "status": status,
+        }
         return self.render(
             request,
             viewer.session,
@@ -426,13 +441,20 @@ class Dashboard:
         )
 
     def learners_csv(
-        self, request: Request, *, region: str = "", cooperative: str = "", course: str = "", status: str = ""
+        self,
+        request: Request,
+        *,
+        region: str = "",
+        cooperative: str = "",
+        course: str = "",
+        status: str = "",
+        name: NameQuery = "",
     ) -> StreamingResponse:
         """The filtered learners list as CSV, streamed (however many there are)."""
         now = utcnow()
         with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
-            filters = self.filters(viewer, region, cooperative, course, status)
+            filters = self.filters(viewer, region, cooperative, course, status, name=name)
         lang = Lang(viewer.session.lang)
         labels = Labels(self.deps.library, lang)
 

@@ -579,3 +579,26 @@ async def test_errors_are_pages_in_the_trainers_language_and_json_stays_for_the_
     assert broken.status_code == 500 and "Un problème est survenu de notre côté" in shown(broken)
     api = await client.get("/nowhere")
     assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+async def test_a_trainer_finds_a_learner_by_part_of_their_name_inside_her_scope(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    with dash_app.sessions() as session:
+        session.get_one(User, world.fes_voice).preferred_name = "Fatima Zahra"
+        session.commit()
+    await login(client, "fes")
+    found = await client.get("/dashboard/learners", params={"name": " ZAHRA "})
+    assert f'href="/dashboard/learners/{world.fes_voice}">Fatima Zahra<' in found.text
+    assert "fes-done" not in found.text and 'name="name" value=" ZAHRA "' in found.text
+    for other in (
+        "marrakech",
+        "fes-voice",
+        "%",
+        "_",
+    ):  # another cooperative, a name no longer shown, wildcards
+        page = await client.get("/dashboard/learners", params={"name": other})
+        assert "Aucun apprenti ici pour l'instant." in shown(page), other
+    assert "fes-done" in (await client.get("/dashboard/learners", params={"name": "done"})).text
+    rows = spreadsheet(await client.get("/dashboard/learners.csv", params={"name": "fatima"}))
+    assert [row["Apprenti"] for row in rows] == ["Fatima Zahra"]
