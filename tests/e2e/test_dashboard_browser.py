@@ -82,6 +82,12 @@ def log_in(page: Any, base: str) -> None:
     page.wait_for_url(f"{base}/dashboard/")
 
 
+def names_shown(page: Any) -> list[str]:
+    """The learners' names in the list on screen."""
+    names: list[str] = page.locator("table.learners tbody td:first-child").all_inner_texts()
+    return names
+
+
 def test_a_trainer_listens_to_a_voice_answer_and_overrides_its_grade(
     served: tuple[App, World, str], memory: MemorySender
 ) -> None:
@@ -97,8 +103,7 @@ def test_a_trainer_listens_to_a_voice_answer_and_overrides_its_grade(
         page.select_option("select[name=cooperative]", "MRK-TAD-01")
         page.click("form.filters button[type=submit]")
         page.wait_for_url("**/dashboard/learners?*cooperative=MRK-TAD-01*")
-        names = page.locator("table.learners tbody td:first-child").all_inner_texts()
-        assert names == ["marrakech"]
+        assert names_shown(page) == ["marrakech"]
         page.select_option("select[name=cooperative]", "FES-ZEL-01")
         page.click("form.filters button[type=submit]")
         page.wait_for_url("**cooperative=FES-ZEL-01*")
@@ -152,6 +157,7 @@ def test_every_main_page_fits_a_phone_and_a_desktop_in_french_and_arabic(
         "review": f"/dashboard/reviews/{world.voice_review}",
         "questions": "/dashboard/questions",
         "lessons": "/dashboard/lessons",
+        "not-found": "/dashboard/nowhere",
     }
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as driver:
@@ -169,8 +175,7 @@ def test_every_main_page_fits_a_phone_and_a_desktop_in_french_and_arabic(
                     page.screenshot(path=ARTIFACTS / f"{screen}-{lang}-{name}.png", full_page=True)
                 page.goto(f"{base}/dashboard/learners")
                 cells = page.locator("table.learners tbody td")
-                names = page.locator("table.learners tbody td:first-child").all_inner_texts()
-                assert sorted(names) == ["fes-done", "fes-voice", "marrakech"], (screen, lang)
+                assert sorted(names_shown(page)) == ["fes-done", "fes-voice", "marrakech"], (screen, lang)
                 for index in range(cells.count()):  # status and last activity too: every cell on screen
                     box = cells.nth(index).bounding_box()
                     assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (
@@ -180,5 +185,9 @@ def test_every_main_page_fits_a_phone_and_a_desktop_in_french_and_arabic(
                 label = cells.first.evaluate("td => getComputedStyle(td, '::before').content")
                 header = page.locator("table.learners thead th").first.inner_text()
                 assert (label == f'"{header}"') == (screen == "phone"), (screen, lang, label)
+                page.fill("input[name=name]", "VOICE")
+                page.click("form.filters button[type=submit]")
+                page.wait_for_url("**/dashboard/learners?name=VOICE*")
+                assert names_shown(page) == ["fes-voice"], (screen, lang)
             page.close()
         browser.close()
