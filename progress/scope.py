@@ -114,10 +114,15 @@ class Filters:
     cooperative: str | None = None
     course: str | None = None
     status: Status | None = None
+    name: str | None = None
+    """Part of the name the learner is shown by, in any case."""
 
     def where(self, now: datetime, *, likely: bool = False) -> list[ColumnElement[bool]]:
         """SQL conditions on `User` for these filters (`likely`: see `status_where`)."""
         conditions: list[ColumnElement[bool]] = []
+        if self.name:
+            shown = func.coalesce(func.nullif(func.trim(User.preferred_name), ""), User.display_name)
+            conditions.append(shown.icontains(self.name, autoescape=True))
         if self.region:
             conditions.append(User.region_code == self.region)
         if self.cooperative:

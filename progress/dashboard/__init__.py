@@ -3,9 +3,10 @@
 from fastapi import APIRouter
 
 from progress.dashboard.deps import DashboardDeps
+from progress.dashboard.errors import missing
 from progress.dashboard.lessons import add_lesson_routes
 from progress.dashboard.questions import add_question_routes
-from progress.dashboard.views import Dashboard
+from progress.dashboard.views import PREFIX, Dashboard
 
 __all__ = ["dashboard_router"]
 
@@ -17,4 +18,6 @@ def dashboard_router(deps: DashboardDeps) -> APIRouter:
     router = dashboard.router()
     add_lesson_routes(dashboard, router)
     add_question_routes(dashboard, router)
+    # Last, so that it only answers addresses no other route takes.
+    router.add_api_route(f"{PREFIX}/{{path:path}}", missing, methods=["GET"])
     return router

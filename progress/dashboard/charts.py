@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -10,6 +11,10 @@ from markupsafe import Markup, escape
 from progress.reports import Day, Funnel
 
 BAR, LINE, STOP, GRID, TEXT = "#1f6f8b", "#e07a1f", "#c0392b", "#d8dee4", "#444"
+FONT_PX = 12
+"""Size of every label, in CSS pixels whatever the screen (legible on a 390 px phone)."""
+BARS_PCT = 70
+"""How much of a funnel's width its longest bar takes."""
 
 
 def _nice_max(value: int) -> int:
@@ -31,40 +36,53 @@ class ActivityLabels:
     steps: str
 
 
-def activity_chart(days: Sequence[Day], labels: ActivityLabels) -> Markup:
-    """Answers per day as bars and finished steps as a line, with the first, middle and last dates."""
-    width, height, left, bottom, top = 640, 220, 36, 24, 10
-    plot_w, plot_h = width - left - 8, height - bottom - top
-    peak = _nice_max(max([d.answers for d in days] + [d.steps for d in days] + [1]))
-    slot = plot_w / max(len(days), 1)
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(labels.title)}" '
-        f'direction="ltr" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(labels.title)}</title>",
+def _svg(height: int, title: str) -> list[str]:
+    """The opening of a chart: as wide as its box, `height` px tall, no viewBox, so text never shrinks."""
+    return [
+        f'<svg class="chart" width="100%" height="{height}" role="img" aria-label="{escape(title)}" '
+        f'direction="ltr" font-size="{FONT_PX}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(title)}</title>",
     ]
+
+
+def activity_chart(days: Sequence[Day], labels: ActivityLabels) -> Markup:
+    """Answers per day as bars and finished steps as a line, with the first, middle and last dates.
+
+    Across, positions are percentages of the chart's width; down, pixels: the chart fills a phone or a
+    desktop screen and its labels stay `FONT_PX` px. Each value's label sits above its grid line.
+    """
+    height, bottom, top = 220, 24, 18
+    plot_h = height - bottom - top
+    peak = _nice_max(max([d.answers for d in days] + [d.steps for d in days] + [1]))
+    slot = 100 / max(len(days), 1)
+    parts = _svg(height, labels.title)
     for fraction in (0, 0.5, 1):
         y = top + plot_h * (1 - fraction)
-        parts.append(f'<line x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         parts.append(
-            f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{TEXT}">'
-            f"{round(peak * fraction)}</text>"
+            f'<line x1="0" x2="100%" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="2" y="{y - 3:.1f}" fill="{TEXT}">{round(peak * fraction)}</text>'
         )
     points = []
     for index, day in enumerate(days):
-        x = left + index * slot
         bar_h = plot_h * day.answers / peak
         parts.append(
-            f'<rect x="{x + slot * 0.15:.1f}" y="{top + plot_h - bar_h:.1f}" width="{slot * 0.7:.1f}" '
+            f'<rect x="{(index + 0.15) * slot:.2f}%" y="{top + plot_h - bar_h:.1f}" '
+            f'width="{slot * 0.7:.2f}%" '
             f'height="{bar_h:.1f}" fill="{BAR}"><title>{day.day.isoformat()}: {day.answers} '
             f"{escape(labels.answers)}, {day.steps} {escape(labels.steps)}</title></rect>"
         )
-        points.append(f"{x + slot / 2:.1f},{top + plot_h * (1 - day.steps / peak):.1f}")
-    if points:
-        parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="{LINE}" stroke-width="2"/>')
-    for index in sorted({0, len(days) // 2, len(days) - 1} if days else set()):
-        x = left + index * slot + slot / 2
+        points.append((f"{(index + 0.5) * slot:.2f}%", f"{top + plot_h * (1 - day.steps / peak):.1f}"))
+    parts.extend(
+        f'<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="{LINE}" stroke-width="2" '
+        'stroke-linecap="round"/>'
+        for (x1, y1), (x2, y2) in itertools.pairwise(points)
+    )
+    last = len(days) - 1
+    for index in sorted({0, len(days) // 2, last} if days else set()):
+        anchor = "start" if index == 0 else "end" if index == last else "middle"
+        x = 0 if index == 0 else 100 if index == last else (index + 0.5) * slot
         parts.append(
-            f'<text x="{x:.1f}" y="{height - 6}" text-anchor="middle" font-size="11" fill="{TEXT}">'
+            f'<text x="{x:.2f}%" y="{height - 6}" text-anchor="{anchor}" fill="{TEXT}">'
             f"{days[index].day:%d/%m}</text>"
         )
     parts.append("</svg>")
@@ -72,35 +90,32 @@ def activity_chart(days: Sequence[Day], labels: ActivityLabels) -> Markup:
 
 
 def funnel_chart(funnel: Funnel, step_labels: Sequence[str], title: str) -> Markup:
-    """One bar per step: learners who reached it; in red, those who stopped there a week or more ago."""
-    row, label_w, width = 20, 150, 640
+    """One bar per step: learners who reached it; in red, those who stopped there a week or more ago.
+
+    The step labels take `label_w` px; the bars at most `BARS_PCT` % of the chart's width after them, which
+    leaves room for the counts on a phone.
+    """
+    row, label_w = 22, 48
     height = row * (len(funnel.steps) + 1) + 6
-    scale = (width - label_w - 60) / max(funnel.enrolled, 1)
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
-        f'direction="ltr" xmlns="http://www.w3.org/2000/svg">',
-        f"<title>{escape(title)}</title>",
-    ]
+    scale = BARS_PCT / max(funnel.enrolled, 1)
+    parts = [*_svg(height, title), f'<g transform="translate({label_w} 0)">']
     bars = [*zip(step_labels, funnel.steps, strict=True)]
     for index, (label, step) in enumerate(bars):
         y = index * row + 4
-        reached_w, stopped_w = step.reached * scale, step.stopped * scale
+        reached, stopped = step.reached * scale, step.stopped * scale
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="11" fill="{TEXT}">'
-            f"{escape(label[:24])}</text>"
-            f'<rect x="{label_w}" y="{y}" width="{reached_w:.1f}" height="{row - 5}" fill="{BAR}"/>'
-            f'<rect x="{label_w + reached_w - stopped_w:.1f}" y="{y}" width="{stopped_w:.1f}" '
-            f'height="{row - 5}" fill="{STOP}"/>'
-            f'<text x="{label_w + reached_w + 4:.1f}" y="{y + 13}" font-size="11" fill="{TEXT}">'
+            f'<text x="-6" y="{y + 13}" text-anchor="end" fill="{TEXT}">{escape(label[:6])}</text>'
+            f'<rect x="0" y="{y}" width="{reached:.2f}%" height="{row - 5}" fill="{BAR}"/>'
+            f'<rect x="{reached - stopped:.2f}%" y="{y}" width="{stopped:.2f}%" height="{row - 5}" '
+            f'fill="{STOP}"/>'
+            f'<text x="{reached:.2f}%" dx="4" y="{y + 13}" fill="{TEXT}">'
             f"{step.reached}{f' (−{step.stopped})' if step.stopped else ''}</text>"
         )
     y = len(bars) * row + 4
+    done = funnel.completed * scale
     parts.append(
-        f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end" font-size="11" font-weight="bold" '
-        f'fill="{TEXT}">✓</text>'
-        f'<rect x="{label_w}" y="{y}" width="{funnel.completed * scale:.1f}" height="{row - 5}" '
-        f'fill="{LINE}"/>'
-        f'<text x="{label_w + funnel.completed * scale + 4:.1f}" y="{y + 13}" font-size="11" fill="{TEXT}">'
-        f"{funnel.completed}</text></svg>"
+        f'<text x="-6" y="{y + 13}" text-anchor="end" font-weight="bold" fill="{TEXT}">✓</text>'
+        f'<rect x="0" y="{y}" width="{done:.2f}%" height="{row - 5}" fill="{LINE}"/>'
+        f'<text x="{done:.2f}%" dx="4" y="{y + 13}" fill="{TEXT}">{funnel.completed}</text></g></svg>'
     )
     return Markup("".join(parts))  # noqa: S704 (every text inside is escaped)

@@ -7,7 +7,7 @@ the URL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +30,7 @@ from progress.certificates import find_certificate
 from progress.dashboard.auth import Sessions, WebSession
 from progress.dashboard.charts import ActivityLabels, activity_chart, funnel_chart
 from progress.dashboard.deps import MAX_ID, DashboardDeps
+from progress.dashboard.errors import error_message, error_pages
 from progress.dashboard.export import csv_lines
 from progress.grading import grade_answer
 from progress.models import Answer, Certificate, ReviewItem, ReviewStatus, Role, User, utcnow
@@ -69,6 +70,8 @@ CSV_COLUMNS = (
     "filter_status",
 )
 """The export's columns, by their catalogue keys (after `dash.`): headers in the trainer's language."""
+NameQuery = Annotated[str, Query(max_length=100)]
+"""A search by part of a learner's name."""
 
 
 @dataclass(frozen=True)
@@ -199,6 +202,14 @@ class Dashboard:
         self.sessions.save(response, session, request)
         return response
 
+    def error_page(self, request: Request, status: int, headers: Mapping[str, str] | None) -> HTMLResponse:
+        """An error as a page in the visitor's language, with a way back."""
+        session = self.sessions.load(request)
+        message = error_message(status)
+        return self.render(
+            request, session, "error.html", status=status, headers=dict(headers or {}), message=message
+        )
+
     def when(self, moment: datetime | None) -> str:
         """A moment in the server's local time."""
         return f"{moment.astimezone(self.tz):%d/%m/%Y %H:%M}" if moment else "—"
@@ -215,7 +226,9 @@ class Dashboard:
             raise HTTPException(303, headers={"Location": f"{PREFIX}/login"})
         return Viewer(session, user, Scope.of(user, self.deps.library))
 
-    def filters(self, viewer: Viewer, region: str, cooperative: str, course: str, status: str) -> Filters:
+    def filters(
+        self, viewer: Viewer, region: str, cooperative: str, course: str, status: str, *, name: str = ""
+    ) -> Filters:
         """Filters from the query string; one outside the trainer's scope is not found."""
         library = self.deps.library
         if not viewer.scope.allows(region=region or None, cooperative=cooperative or None, library=library):
@@ -223,7 +236,11 @@ class Dashboard:
         if (course and course not in library.courses) or (status and status not in set(Status)):
             raise HTTPException(404)
         return Filters(
-            region or None, cooperative or None, course or None, Status(status) if status else None
+            region or None,
+            cooperative or None,
+            course or None,
+            Status(status) if status else None,
+            name.strip() or None,
         )
 
     def options(self, viewer: Viewer) -> dict[str, list[tuple[str, str]]]:
@@ -243,7 +260,7 @@ class Dashboard:
 
     def router(self) -> APIRouter:
         """The dashboard's routes, and the public certificate check."""
-        router = APIRouter()
+        router = APIRouter(route_class=error_pages(self.error_page))
         router.add_api_route(f"{PREFIX}/static/style.css", self.style, methods=["GET"])
         router.add_api_route(f"{PREFIX}/login", self.login_page, methods=["GET"])
         router.add_api_route(f"{PREFIX}/login", self.login, methods=["POST"])
@@ -386,15 +403,22 @@ class Dashboard:
         cooperative: str = "",
         course: str = "",
         status: str = "",
+        name: NameQuery = "",
         before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
     ) -> HTMLResponse:
         """The learners list, filtered, newest first, one keyset page at a time."""
         now = utcnow()
         with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
-            filters = self.filters(viewer, region, cooperative, course, status)
+            filters = self.filters(viewer, region, cooperative, course, status, name=name)
             rows, next_before = learners_page(db, viewer.scope, filters, now, before=before)
-        query = {"region": region, "cooperative": cooperative, "course": course, "status": status}
+        query = {
+            "name": name,
+            "region": region,
+            "cooperative": cooperative,
+            "course": course,
+            "status": status,
+        }
         return self.render(
             request,
             viewer.session,
@@ -409,13 +433,20 @@ class Dashboard:
         )
 
     def learners_csv(
-        self, request: Request, *, region: str = "", cooperative: str = "", course: str = "", status: str = ""
+        self,
+        request: Request,
+        *,
+        region: str = "",
+        cooperative: str = "",
+        course: str = "",
+        status: str = "",
+        name: NameQuery = "",
     ) -> StreamingResponse:
         """The filtered learners list as CSV, streamed (however many there are)."""
         now = utcnow()
         with self.deps.sessions() as db:
             viewer = self.viewer(request, db)
-            filters = self.filters(viewer, region, cooperative, course, status)
+            filters = self.filters(viewer, region, cooperative, course, status, name=name)
         lang = Lang(viewer.session.lang)
         labels = Labels(self.deps.library, lang)
 

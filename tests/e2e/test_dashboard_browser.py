@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -36,6 +37,13 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "dashboard"
+"""Screenshots of every main page, per language and screen, for a person to review (git-ignored)."""
+SCREENS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+SMALLEST_LABEL_JS = """() => Math.min(...[...document.querySelectorAll('svg.chart text')].map(
+    t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a))"""
+"""The smallest chart label as rendered on screen, in CSS px (its font size times the SVG's scale)."""
+SIDEWAYS_JS = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
 
@@ -64,6 +72,22 @@ def served(settings: Settings, memory: MemorySender, tmp_path: Path) -> Iterator
     app.close()
 
 
+def log_in(page: Any, base: str) -> None:
+    """Open the dashboard, land on the login form and log in as the administrator."""
+    page.goto(f"{base}/dashboard/")
+    assert page.url.endswith("/dashboard/login")
+    page.fill("input[name=login]", "admin")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/dashboard/")
+
+
+def names_shown(page: Any) -> list[str]:
+    """The learners' names in the list on screen."""
+    names: list[str] = page.locator("table.learners tbody td:first-child").all_inner_texts()
+    return names
+
+
 def test_a_trainer_listens_to_a_voice_answer_and_overrides_its_grade(
     served: tuple[App, World, str], memory: MemorySender
 ) -> None:
@@ -71,12 +95,7 @@ def test_a_trainer_listens_to_a_voice_answer_and_overrides_its_grade(
     with playwright.sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 390, "height": 844}, locale="fr-FR")
-        page.goto(f"{base}/dashboard/")
-        assert page.url.endswith("/dashboard/login")
-        page.fill("input[name=login]", "admin")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{base}/dashboard/")
+        log_in(page, base)
         assert page.locator("svg.chart").count() == 2
         assert page.locator(".kpi strong").first.inner_text() == "3"
 
@@ -84,8 +103,7 @@ def test_a_trainer_listens_to_a_voice_answer_and_overrides_its_grade(
         page.select_option("select[name=cooperative]", "MRK-TAD-01")
         page.click("form.filters button[type=submit]")
         page.wait_for_url("**/dashboard/learners?*cooperative=MRK-TAD-01*")
-        names = page.locator("table.learners tbody td:first-child").all_inner_texts()
-        assert names == ["marrakech"]
+        assert names_shown(page) == ["marrakech"]
         page.select_option("select[name=cooperative]", "FES-ZEL-01")
         page.click("form.filters button[type=submit]")
         page.wait_for_url("**cooperative=FES-ZEL-01*")
@@ -125,3 +143,51 @@ def test_a_trainer_listens_to_a_voice_answer_and_overrides_its_grade(
         time.sleep(0.1)
     told = memory.sent["fes-voice"][-1]
     assert "Un formateur a écouté ta réponse" in told.text and "validé" in told.text
+
+
+def test_every_main_page_fits_a_phone_and_a_desktop_in_french_and_arabic(
+    served: tuple[App, World, str],
+) -> None:
+    _, world, base = served
+    pages = {
+        "overview": "/dashboard/",
+        "learners": "/dashboard/learners",
+        "learner": f"/dashboard/learners/{world.fes_voice}",
+        "reviews": "/dashboard/reviews",
+        "review": f"/dashboard/reviews/{world.voice_review}",
+        "questions": "/dashboard/questions",
+        "lessons": "/dashboard/lessons",
+        "not-found": "/dashboard/nowhere",
+    }
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for screen, viewport in SCREENS.items():
+            page = browser.new_page(viewport=viewport)
+            log_in(page, base)
+            for lang in ("fr", "ar"):
+                page.goto(f"{base}/dashboard/lang/{lang}?next=/dashboard/")
+                assert page.get_attribute("html", "dir") == ("rtl" if lang == "ar" else "ltr")
+                assert page.evaluate(SMALLEST_LABEL_JS) >= 10, (screen, lang)
+                for name, path in pages.items():
+                    page.goto(f"{base}{path}")
+                    assert page.evaluate(SIDEWAYS_JS) <= 0, (screen, lang, name)
+                    page.screenshot(path=ARTIFACTS / f"{screen}-{lang}-{name}.png", full_page=True)
+                page.goto(f"{base}/dashboard/learners")
+                cells = page.locator("table.learners tbody td")
+                assert sorted(names_shown(page)) == ["fes-done", "fes-voice", "marrakech"], (screen, lang)
+                for index in range(cells.count()):  # status and last activity too: every cell on screen
+                    box = cells.nth(index).bounding_box()
+                    assert box and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (
+                        screen,
+                        lang,
+                    )
+                label = cells.first.evaluate("td => getComputedStyle(td, '::before').content")
+                header = page.locator("table.learners thead th").first.inner_text()
+                assert (label == f'"{header}"') == (screen == "phone"), (screen, lang, label)
+                page.fill("input[name=name]", "VOICE")
+                page.click("form.filters button[type=submit]")
+                page.wait_for_url("**/dashboard/learners?name=VOICE*")
+                assert names_shown(page) == ["fes-voice"], (screen, lang)
+            page.close()
+        browser.close()

@@ -474,8 +474,8 @@ async def test_names_are_shown_escaped_and_isolated_in_every_list_and_page(
     await login(client, "fes")
     learners = await client.get("/dashboard/learners")
     assert (
-        f'<td dir="auto"><a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></td>'
-        in learners.text
+        f'<td data-label="Apprenti" dir="auto">'
+        f'<a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></td>' in learners.text
     )
     assert "<b>Karim</b>" not in learners.text and "&lt;b&gt;Karim&lt;/b&gt;" in learners.text
     assert "fes-voice" not in learners.text  # the name they asked for, not their chat app's
@@ -483,8 +483,8 @@ async def test_names_are_shown_escaped_and_isolated_in_every_list_and_page(
     assert "<h1><bdi>فاطمة الزهراء</bdi>" in page.text
     reviews = await client.get("/dashboard/reviews")
     assert (
-        f'<td dir="auto"><a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></td>'
-        in reviews.text
+        f'<td data-label="Apprenti" dir="auto">'
+        f'<a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></td>' in reviews.text
     )
     review = await client.get(f"/dashboard/reviews/{world.voice_review}")
     assert f'<bdi><a href="/dashboard/learners/{world.fes_voice}">فاطمة الزهراء</a></bdi>' in review.text
@@ -552,3 +552,53 @@ async def test_the_questions_inbox_shows_each_trainer_their_learners_questions_a
     assert f'src="/dashboard/questions/{spoken.id}/audio"' in inbox and "Quelle colle" not in inbox
     audio = await client.get(f"/dashboard/questions/{spoken.id}/audio")
     assert audio.content.startswith(b"OggS") and audio.headers["cache-control"] == "no-store"
+
+
+async def test_errors_are_pages_in_the_trainers_language_and_json_stays_for_the_rest(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    await login(client, "fes")
+    await client.get("/dashboard/lang/ar")
+    outside = await client.get(f"/dashboard/learners/{world.marrakech}")  # not her cooperative
+    assert outside.status_code == 404 and outside.headers["content-type"].startswith("text/html")
+    assert '<html lang="ar" dir="rtl">' in outside.text and "هذه الصفحة غير موجودة" in shown(outside)
+    assert "detail" not in outside.text and 'href="/dashboard/"' in outside.text
+    await client.get("/dashboard/lang/fr")
+    for url in ("/dashboard/nowhere", "/dashboard/learners?before=abc", f"/dashboard/learners/{2**64}"):
+        lost = await client.get(url)
+        assert lost.status_code in {404, 422}, url
+        assert "Cette page n'existe pas" in shown(lost) and "detail" not in lost.text, url
+    forged = await client.post("/dashboard/logout", data={})
+    assert forged.status_code == 403 and "Vous n'avez pas accès à cette page." in shown(forged)
+    with dash_app.sessions() as session:
+        learner = session.get_one(User, world.fes_done)
+        code = issue_certificate(session, dash_app.library, learner, dash_app.library.courses["zellige"]).code
+        session.commit()
+    (dash_app.dashboard_deps().data_dir / "certificates").write_text("not a folder")  # a broken disk
+    broken = await client.get(f"/dashboard/certificates/{code}.pdf")
+    assert broken.status_code == 500 and "Un problème est survenu de notre côté" in shown(broken)
+    api = await client.get("/nowhere")
+    assert api.status_code == 404 and api.json() == {"detail": "Not Found"}
+
+
+async def test_a_trainer_finds_a_learner_by_part_of_their_name_inside_her_scope(
+    world: World, client: httpx.AsyncClient, dash_app: App
+) -> None:
+    with dash_app.sessions() as session:
+        session.get_one(User, world.fes_voice).preferred_name = "Fatima Zahra"
+        session.commit()
+    await login(client, "fes")
+    found = await client.get("/dashboard/learners", params={"name": " ZAHRA "})
+    assert f'href="/dashboard/learners/{world.fes_voice}">Fatima Zahra<' in found.text
+    assert "fes-done" not in found.text and 'name="name" value=" ZAHRA "' in found.text
+    for other in (
+        "marrakech",
+        "fes-voice",
+        "%",
+        "_",
+    ):  # another cooperative, a name no longer shown, wildcards
+        page = await client.get("/dashboard/learners", params={"name": other})
+        assert "Aucun apprenti ici pour l'instant." in shown(page), other
+    assert "fes-done" in (await client.get("/dashboard/learners", params={"name": "done"})).text
+    rows = spreadsheet(await client.get("/dashboard/learners.csv", params={"name": "fatima"}))
+    assert [row["Apprenti"] for row in rows] == ["Fatima Zahra"]
