@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import logging
 import threading
@@ -32,7 +33,7 @@ class LlamaCppLM(ChatTokens):
     llama: Any
     name: str
     lock: threading.Lock = field(default_factory=threading.Lock)
-    saved: OrderedDict[tuple[int, ...], Any] = field(default_factory=OrderedDict)
+    saved: OrderedDict[tuple[int, ...], bytes] = field(default_factory=OrderedDict)
     keep_states: int = 8
 
     def encode(self, text: str, *, data: bool = False) -> list[int]:
@@ -69,8 +70,7 @@ class LlamaCppLM(ChatTokens):
             default=None,
         )
         if start is not None:
-            self.llama.load_state(self.saved[start])
-            self.saved.move_to_end(start)
+            self._restore(start)
             keep = len(start)
         keep = min(keep, len(want) - 1)  # one token left for logits
         self.llama.n_tokens = keep  # `eval` drops the cache after it
@@ -81,10 +81,32 @@ class LlamaCppLM(ChatTokens):
         """Run a shared part of a prompt (continuing `after`): its tokens; a start's state is kept."""
         tokens = tuple(self._continue(after, ids))
         if after is None and tokens not in self.saved:
-            self.saved[tokens] = self.llama.save_state()
-            if len(self.saved) > self.keep_states:
-                self.saved.popitem(last=False)
+            self._save(tokens)
         return Prefix(tokens)
+
+    def _save(self, tokens: tuple[int, ...]) -> None:
+        """Keep the attention cache after `tokens` (only it: llama-cpp-python's own state copies its logits
+        buffer too, about 60 MB each); the oldest goes beyond `keep_states`."""
+        import llama_cpp
+
+        size = llama_cpp.llama_state_get_size(self.llama.ctx)
+        buffer = (ctypes.c_uint8 * size)()
+        used = llama_cpp.llama_state_get_data(self.llama.ctx, buffer, size)
+        self.saved[tokens] = bytes(memoryview(buffer)[:used])
+        if len(self.saved) > self.keep_states:
+            self.saved.popitem(last=False)
+
+    def _restore(self, tokens: tuple[int, ...]) -> None:
+        """Put back the attention cache kept after `tokens` (the logits come from the next evaluation)."""
+        import llama_cpp
+
+        data = self.saved[tokens]
+        self.saved.move_to_end(tokens)
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+        if llama_cpp.llama_state_set_data(self.llama.ctx, buffer, len(data)) != len(data):
+            raise RuntimeError("llama.cpp refused a state it gave")
+        self.llama.input_ids[: len(tokens)] = tokens
+        self.llama.n_tokens = len(tokens)
 
     def last_logprobs(self, prefix: Prefix | None, rows: list[list[int]]) -> torch.Tensor:
         """Log-probabilities of the token after each row (each continuing `prefix`)."""
