@@ -27,7 +27,7 @@ from progress.models import AuthoredCourse, AuthoredLesson, MasterProfile
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from progress.dashboard.views import Dashboard, Viewer
+    from progress.dashboard.pages import Dashboard, Viewer
 
 PREFIX = "/dashboard/lessons"
 

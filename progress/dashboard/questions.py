@@ -16,7 +16,7 @@ from progress.questions import inbox
 from speech.audio import media_type
 
 if TYPE_CHECKING:
-    from progress.dashboard.views import Dashboard
+    from progress.dashboard.pages import Dashboard
 
 PREFIX = "/dashboard/questions"
 
