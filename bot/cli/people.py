@@ -27,7 +27,7 @@ def users_invite_master(
     days: Annotated[int, typer.Option(help="days the code stays valid")] = 14,
 ) -> None:
     """Print a one-time code (and link) that links a master's chat account to their master profile."""
-    from progress.authoring import invite_master
+    from progress.masters import invite_master
 
     current = settings()
     app = admin_app(current)

@@ -11,9 +11,9 @@ from lessons.i18n import LANGUAGE_NAMES, Catalog
 from lessons.language_guess import guess_language
 from lessons.languages import ADDRESS_FORMS, GENDERED, Lang, pick
 from lessons.messages import Choice
-from progress.authoring import AUTHORS
 from progress.certificates import valid_name
 from progress.consent import forget_refusal, refused_before
+from progress.masters import AUTHORS
 from progress.models import Consent, User
 
 STAGES = ("language", "consent", "guardian", "name", "address", "region", "craft", "cooperative", "ready")

@@ -15,8 +15,8 @@ from sqlalchemy.orm import DeclarativeBase, Session
 from bot.conversation.turn import Turn
 from lessons.languages import RTL
 from lessons.messages import FAREWELL, Choice, Outgoing
-from progress.authoring import AUTHORS, profile_of
 from progress.consent import remember_refusal
+from progress.masters import AUTHORS, profile_of
 from progress.models import (
     Answer,
     AuthoredLesson,

@@ -12,7 +12,7 @@ from bot.conversation.onboarding import Onboarding
 from bot.conversation.turn import Flow, Turn
 from bot.conversation.voice import VoiceAnswers
 from lessons.tutor import AskPressed, Begin, Event, Next, Repeat
-from progress.authoring import AUTHORS
+from progress.masters import AUTHORS
 from progress.models import User
 
 COMMANDS = ("start", "help", "courses", "progress", "pause", "language", "spoken", "mydata", "forget")

@@ -36,9 +36,10 @@ from lessons.teach import (
     Typed,
 )
 from lessons.tutor import Button, Msg, Reply
-from progress.authoring import AUTHORS, INVITE_CODE, ensure_profile, find_invite, localized, redeem_invite
+from progress.authoring import localized
 from progress.grading import grade_answer
 from progress.hearing import latest_answers, may_hear
+from progress.masters import AUTHORS, INVITE_CODE, ensure_profile, find_invite, redeem_invite
 from progress.models import Answer, Question, TeachSession, User, utcnow
 from progress.notify import language_of
 from progress.questions import open_for, record_answer

@@ -8,7 +8,7 @@ from bot.app import App
 from bot.memory import MemoryUser
 from lessons.languages import Lang
 from lessons.messages import IncomingMedia, Outgoing
-from progress.authoring import invite_master
+from progress.masters import invite_master
 from speech.audio import encode_ogg_opus
 from speech.tts import EspeakSpeaker
 
