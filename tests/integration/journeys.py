@@ -18,6 +18,19 @@ async def onboard(
 ) -> None:
     """First contact to the course menu, by buttons only (and the first word), unless a `name` to be called
     by is typed; addressed in `form` where the language asks."""
+    await to_cooperative_question(learner, first, lang, name=name, form=form)
+    await learner.press("cooperative:skip")
+
+
+async def to_cooperative_question(
+    learner: MemoryUser,
+    first: str = "Bonjour",
+    lang: Lang = Lang.FRENCH,
+    *,
+    name: str | None = None,
+    form: str = "skip",
+) -> None:
+    """Onboarding up to the question of the cooperative's code (Fès-Meknès, zellige)."""
     await learner.say(first)
     await learner.press(f"lang:{lang.value}")
     await learner.press("consent:adult")
@@ -26,7 +39,6 @@ async def onboard(
         await learner.press(f"address:{form}")
     await learner.press("region:fes-meknes")
     await learner.press("craft:zellige")
-    await learner.press("cooperative:skip")
 
 
 def answer_to(step: Step, lang: Lang) -> str:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
+
 from bot.app import App
-from bot.memory import MemoryUser
+from bot.memory import MemorySender, MemoryUser
+from lessons.course import Course
 from lessons.languages import Lang
 from lessons.messages import IncomingMedia, Outgoing
 from progress.masters import invite_master
+from progress.models import AuthoredLesson
 from speech.audio import encode_ogg_opus
 from speech.tts import EspeakSpeaker
 
@@ -75,3 +79,15 @@ async def record_typed_lesson(master: MemoryUser, course_title: str = "Star tile
     await master.press("teach:yes")  # "tiles face down"
     await master.press("teach:yes")  # "close together"
     return await master.press("teach:finish")
+
+
+async def approved_lesson(app: App, memory: MemorySender) -> tuple[MemoryUser, Course]:
+    """A linked master ("master-1") whose typed lesson a trainer approved, and the course it made."""
+    master = MemoryUser(app, memory, "master-1")
+    await link(master, app)
+    await record_typed_lesson(master)
+    with app.sessions() as session:
+        lesson_id = session.scalars(select(AuthoredLesson.id)).one()
+    course = app.decisions.decide(lesson_id, approve=True)
+    assert course is not None
+    return master, course

@@ -32,7 +32,7 @@ from progress.reports import overview
 from progress.scope import Scope
 from speech.testing import relabelled_piper_voice
 from speech.tts import EspeakSpeaker, VoicePerLanguage
-from tests.integration.journeys import onboard, right_answer, to_checkpoint
+from tests.integration.journeys import onboard, right_answer, to_checkpoint, to_cooperative_question
 
 
 def count(app: App, model: type, **where: object) -> int:
@@ -165,16 +165,7 @@ async def test_refusing_consent_keeps_only_a_hash_and_asks_again_on_return(
 
 
 async def test_cooperative_code(app: App, learner: MemoryUser) -> None:
-    await learner.say("Bonjour")
-    for action in (
-        "lang:fr",
-        "consent:adult",
-        "name:skip",
-        "address:skip",
-        "region:fes-meknes",
-        "craft:zellige",
-    ):
-        await learner.press(action)
+    await to_cooperative_question(learner)
     [unknown] = await learner.say("XYZ-999")
     assert "XYZ-999" in unknown.text and unknown.choices[0].data == "cooperative:skip"
     [joined, courses] = await learner.say("fes-zel-01")

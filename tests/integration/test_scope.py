@@ -8,7 +8,7 @@ from bot.app import App
 from bot.memory import MemorySender, MemoryUser
 from lessons.languages import Lang
 from progress.models import Answer, ChannelIdentity, ReviewItem, Role, User
-from tests.integration.journeys import onboard, right_answer, to_checkpoint
+from tests.integration.journeys import onboard, right_answer, to_checkpoint, to_cooperative_question
 
 
 def _set(app: App, chat: MemoryUser, **values: object) -> None:
@@ -54,16 +54,7 @@ async def test_a_trainer_grades_in_the_chat_only_answers_listed_to_them(
 
 
 async def test_a_learner_joins_only_a_cooperative_of_their_region(app: App, learner: MemoryUser) -> None:
-    await learner.say("Bonjour")
-    for action in (
-        "lang:fr",
-        "consent:adult",
-        "name:skip",
-        "address:skip",
-        "region:fes-meknes",
-        "craft:zellige",
-    ):
-        await learner.press(action)
+    await to_cooperative_question(learner)
     [refused] = await learner.say("MRK-TAD-01")  # a Marrakech cooperative, from Fès
     name = app.library.cooperatives["MRK-TAD-01"].name
     assert refused.text == app.catalog.t(Lang.FRENCH, "cooperative.other_region", {"name": name})

@@ -39,6 +39,7 @@ from tests.integration.teaching import (
     STEP_ONE,
     STEP_TWO,
     VIDEO,
+    approved_lesson,
     invite,
     link,
     record_typed_lesson,
@@ -247,13 +248,7 @@ async def test_a_master_hears_an_answer_replies_by_voice_and_overrides_the_grade
     voiced: App, memory: MemorySender, espeak: EspeakSpeaker, tmp_path: Path
 ) -> None:
     app = voiced
-    master = MemoryUser(app, memory, "master-1")
-    await link(master, app)
-    await record_typed_lesson(master)
-    with app.sessions() as session:
-        lesson_id = session.scalars(select(AuthoredLesson.id)).one()
-    course = app.decisions.decide(lesson_id, approve=True)
-    assert course is not None
+    master, course = await approved_lesson(app, memory)
     apprentice = MemoryUser(app, memory, "apprentice-1")
     await onboard(apprentice, "Hello", Lang.ENGLISH)
     await apprentice.press(f"course:{course.id}")
@@ -414,13 +409,7 @@ async def _course_with_a_question(
 ) -> tuple[MemoryUser, MemoryUser]:
     """A master's approved lesson; a French apprentice asks them something at its first step (typed, or a
     voice note), then answers its checkpoint."""
-    master = MemoryUser(app, memory, "master-1")
-    await link(master, app)
-    await record_typed_lesson(master)
-    with app.sessions() as session:
-        lesson_id = session.scalars(select(AuthoredLesson.id)).one()
-    course = app.decisions.decide(lesson_id, approve=True)
-    assert course is not None
+    master, course = await approved_lesson(app, memory)
     apprentice = MemoryUser(app, memory, "apprentice-1")
     await onboard(apprentice)
     await apprentice.press(f"course:{course.id}")
